@@ -1,0 +1,1 @@
+"""avatar-desktop media layer."""

@@ -1,0 +1,1 @@
+"""avatar-desktop providers layer."""

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the whole pytest suite inside the test network namespaces (scripts/in-test-netns.sh), so
+# that every test talks only to the rig's private addresses and to loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+# Build (or find) the LiveKit server before entering the namespace: the build needs the Go proxy.
+.venv/bin/python -m avatar_desktop.rig.livekit_binary
+exec bash scripts/in-test-netns.sh .venv/bin/python -m pytest "$@"
