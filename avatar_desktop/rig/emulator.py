@@ -1,0 +1,416 @@
+"""HTTP emulator of HeyGen's LiveAvatar API and Interactive Avatar Streaming API v1, plus the
+rig's own control endpoints (``/rig/state``, ``/rig/faults``).
+
+Shapes follow reference/heygen.md: LiveAvatar answers ``{code: 1000, data, message}``, v1
+``{code: 100, data, message}``; errors carry HeyGen's codes and texts. CORS is answered as the
+real API does for browser SDKs (origin echoed, credentials allowed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from .faults import Fault, FaultError
+from .rig import Rig
+from .sessions import AVATAR_IDS, AVATARS, VOICES, Session
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RIG_KEY: web.AppKey[Rig] = web.AppKey("rig", Rig)
+
+LIVEAVATAR_OK, V1_OK = 1000, 100
+
+# HeyGen's error answers (status, code, message); "(inferred)" where no public text gives them.
+ERRORS: dict[str, tuple[int, int, str]] = {
+    "unauthorized": (401, 400112, "Unauthorized"),
+    "avatar_not_found": (400, 10013, "avatar not found"),
+    "no_credits": (402, 10014, "Insufficient credits: your account has no credits left"),
+    "concurrent_limit": (
+        400,
+        10007,
+        "Concurrent limit reached, please make sure you have closed other testing sessions",
+    ),
+    "session_not_found": (404, 10005, "Session not found"),
+    "session_state": (400, 10006, "Session is not in a state that allows this"),
+    "bad_request": (400, 400, "Invalid request"),
+    "rate_limited": (429, 429, "Too many requests"),
+    "server_error": (500, 500, "Internal server error"),
+}
+
+
+def _is_v1(request: web.Request) -> bool:
+    return request.path.startswith("/v1/streaming")
+
+
+def ok(request: web.Request, data: Any, status: int = 200) -> web.Response:
+    code = V1_OK if _is_v1(request) else LIVEAVATAR_OK
+    return web.json_response({"code": code, "data": data, "message": "success"}, status=status)
+
+
+def fail(name: str, message: str | None = None) -> web.HTTPException:
+    status, code, text = ERRORS[name]
+    body = json.dumps({"code": code, "data": None, "message": message or text})
+    exc_type: type[web.HTTPException] = {
+        400: web.HTTPBadRequest,
+        401: web.HTTPUnauthorized,
+        402: web.HTTPPaymentRequired,
+        404: web.HTTPNotFound,
+        429: web.HTTPTooManyRequests,
+        500: web.HTTPInternalServerError,
+    }[status]
+    headers = {"Retry-After": "1"} if status == 429 else None
+    return exc_type(text=body, content_type="application/json", headers=headers)
+
+
+# -- middlewares -------------------------------------------------------------------------------
+@web.middleware
+async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    origin = request.headers.get("Origin")
+    if request.method == "OPTIONS":
+        response: web.StreamResponse = web.Response(status=204)
+    else:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            response = exc
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers["Vary"] = "Origin"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+                "Access-Control-Request-Headers", "authorization, content-type, x-api-key"
+            )
+    if isinstance(response, web.HTTPException):
+        raise response
+    return response
+
+
+@web.middleware
+async def http_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Standing ``http`` faults: a status, a HeyGen error, or a delay, per endpoint."""
+    if request.path.startswith("/rig/") or request.method == "OPTIONS":
+        return await handler(request)
+    fault = request.app[RIG_KEY].faults.take("http", endpoint=request.path)
+    if fault is not None:
+        delay = float(fault.params.get("delay_s", 0) or 0)
+        if delay:
+            await asyncio.sleep(delay)
+        error = fault.params.get("error")
+        status = fault.params.get("status")
+        if isinstance(error, str) and error in ERRORS:
+            raise fail(error)
+        if status is not None:
+            names = {401: "unauthorized", 429: "rate_limited", 500: "server_error"}
+            raise fail(names.get(int(status), "server_error"))
+    return await handler(request)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise fail("bad_request", "Request body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise fail("bad_request", "Request body must be a JSON object")
+    return body
+
+
+def _api_key_ok(request: web.Request) -> bool:
+    return secrets.compare_digest(
+        request.headers.get("X-API-KEY", ""), request.app[RIG_KEY].options.api_key
+    )
+
+
+def _require_key(request: web.Request) -> None:
+    if not _api_key_ok(request):
+        raise fail("unauthorized")
+
+
+def _bearer(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else None
+
+
+def _check_capacity(rig: Rig) -> None:
+    if len(rig.sessions.open_sessions()) >= rig.options.concurrent_limit:
+        raise fail("concurrent_limit")
+
+
+# -- LiveAvatar ---------------------------------------------------------------------------------
+async def la_token(request: web.Request) -> web.Response:
+    _require_key(request)
+    rig = request.app[RIG_KEY]
+    body = await _json_body(request)
+    if body.get("avatar_id") not in AVATAR_IDS:
+        raise fail("avatar_not_found")
+    _check_capacity(rig)
+    session = rig.create_session("liveavatar", body)
+    mode = str(body.get("mode", "FULL"))
+    token = rig.tokens.sign(
+        {"session_id": session.session_id, "start_session_data": {"mode": mode}}
+    )
+    return ok(request, {"session_id": session.session_id, "session_token": token})
+
+
+async def _la_session(request: web.Request) -> Session:
+    """The session named by the Bearer session token (HeyGen's SDK), or by X-API-KEY + body."""
+    rig = request.app[RIG_KEY]
+    token = _bearer(request)
+    session_id: Any = None
+    if token is not None:
+        claims = rig.tokens.verify(token)
+        if claims is None:
+            raise fail("unauthorized")
+        session_id = claims.get("session_id")
+    elif _api_key_ok(request):
+        session_id = (await _json_body(request)).get("session_id")
+    else:
+        raise fail("unauthorized")
+    session = rig.sessions.get(str(session_id))
+    if session is None or session.flavor != "liveavatar":
+        raise fail("session_not_found")
+    return session
+
+
+async def la_start(request: web.Request) -> web.Response:
+    rig = request.app[RIG_KEY]
+    session = await _la_session(request)
+    if session.status != "created":
+        raise fail("session_state", f"Session is {session.status}")
+    await rig.start_session(session)
+    return ok(
+        request,
+        {
+            "session_id": session.session_id,
+            "livekit_url": rig.server.ws_url,
+            "livekit_client_token": session.client_token,
+            "livekit_agent_token": session.agent_token,
+            "max_session_duration": int(rig.options.max_session_duration_s),
+            "ws_url": None,
+        },
+        status=201,
+    )
+
+
+async def la_keep_alive(request: web.Request) -> web.Response:
+    session = await _la_session(request)
+    if not session.open:
+        raise fail("session_state", f"Session is {session.status}")
+    session.touch()
+    return ok(request, {"session_id": session.session_id})
+
+
+async def la_stop(request: web.Request) -> web.Response:
+    session = await _la_session(request)
+    reason = "USER_CLOSED"
+    await request.app[RIG_KEY].stop_session(session, reason)
+    return ok(request, {"session_id": session.session_id, "stop_reason": session.stop_reason})
+
+
+async def la_list_sessions(request: web.Request) -> web.Response:
+    _require_key(request)
+    kind = request.query.get("type", "active")
+    rig = request.app[RIG_KEY]
+    chosen = [
+        s
+        for s in rig.sessions.all()
+        if s.flavor == "liveavatar" and (s.open if kind == "active" else not s.open)
+    ]
+    return ok(
+        request,
+        {
+            "sessions": [
+                {"session_id": s.session_id, "status": s.status.upper(), "created_at": s.created_at}
+                for s in chosen
+            ]
+        },
+    )
+
+
+async def la_avatars(request: web.Request) -> web.Response:
+    _require_key(request)
+    return ok(request, {"results": AVATARS})
+
+
+async def la_voices(request: web.Request) -> web.Response:
+    _require_key(request)
+    return ok(request, {"results": VOICES})
+
+
+# -- Interactive Avatar Streaming API v1 ---------------------------------------------------------
+async def v1_create_token(request: web.Request) -> web.Response:
+    _require_key(request)
+    token = request.app[RIG_KEY].tokens.sign({"streaming_token": True})
+    return ok(request, {"token": token})
+
+
+def _v1_auth(request: web.Request) -> dict[str, Any] | None:
+    """x-api-key (server-side integrations) or a Bearer token from create_token (the SDK)."""
+    if _api_key_ok(request):
+        return None
+    token = _bearer(request)
+    claims = request.app[RIG_KEY].tokens.verify(token) if token else None
+    if not claims or not claims.get("streaming_token"):
+        raise fail("unauthorized")
+    return claims
+
+
+async def v1_new(request: web.Request) -> web.Response:
+    rig = request.app[RIG_KEY]
+    claims = _v1_auth(request)
+    if claims is not None:
+        jti = str(claims.get("jti"))
+        if jti in rig.used_v1_tokens:
+            raise fail("unauthorized")  # single use, as HeyGen does
+        rig.used_v1_tokens.add(jti)
+    body = await _json_body(request)
+    avatar = body.get("avatar_id") or body.get("avatar_name") or "demo-avatar"
+    if avatar not in AVATAR_IDS:
+        raise fail("avatar_not_found")
+    _check_capacity(rig)
+    session = rig.create_session("v1", body)
+    await rig.start_session(session)
+    session.status = "created"  # v1: the avatar is in the room, streaming starts on .start
+    return ok(
+        request,
+        {
+            "session_id": session.session_id,
+            "url": rig.server.ws_url,
+            "access_token": session.client_token,
+            "session_duration_limit": int(rig.options.max_session_duration_s),
+            "is_paid": False,
+            "realtime_endpoint": None,
+        },
+    )
+
+
+async def _v1_session(request: web.Request) -> tuple[Session, dict[str, Any]]:
+    _v1_auth(request)
+    body = await _json_body(request)
+    session = request.app[RIG_KEY].sessions.get(str(body.get("session_id")))
+    if session is None or session.flavor != "v1":
+        raise fail("session_not_found")
+    return session, body
+
+
+async def v1_start(request: web.Request) -> web.Response:
+    session, _ = await _v1_session(request)
+    if session.status != "created":
+        raise fail("session_state", f"Session is {session.status}")
+    session.status = "active"
+    session.touch()
+    return ok(request, None)
+
+
+async def v1_task(request: web.Request) -> web.Response:
+    session, body = await _v1_session(request)
+    text = body.get("text")
+    if session.status != "active" or session.avatar is None:
+        raise fail("session_state", "Session is not started")
+    if not isinstance(text, str) or not text.strip():
+        raise fail("bad_request", "text is required")
+    task_type = body.get("task_type", "talk")
+    task_id = secrets.token_hex(8)
+    session.touch()
+    reply = await session.avatar.command(
+        "speak", text=text, mode="repeat" if task_type == "repeat" else "talk", task_id=task_id
+    )
+    return ok(request, {"task_id": task_id, "duration_ms": reply.get("duration_ms", 0)})
+
+
+async def v1_simple(request: web.Request) -> web.Response:
+    session, _ = await _v1_session(request)
+    rig = request.app[RIG_KEY]
+    action = request.path.rsplit(".", 1)[-1]
+    if action == "stop":
+        await rig.stop_session(session, "USER_CLOSED")
+        return ok(request, None)
+    if not session.open:
+        raise fail("session_state", f"Session is {session.status}")
+    session.touch()
+    if session.avatar is not None and action in ("interrupt", "start_listening", "stop_listening"):
+        if action == "interrupt":
+            await session.avatar.command("interrupt")
+        else:
+            await session.avatar.command("listening", on=action == "start_listening")
+    return ok(request, None)
+
+
+async def v1_list(request: web.Request) -> web.Response:
+    _v1_auth(request)
+    rig = request.app[RIG_KEY]
+    sessions = [
+        {"session_id": s.session_id, "status": "connected" if s.status == "active" else "new",
+         "created_at": s.created_at}
+        for s in rig.sessions.open_sessions()
+        if s.flavor == "v1"
+    ]  # fmt: skip
+    return ok(request, {"sessions": sessions})
+
+
+async def v1_avatar_list(request: web.Request) -> web.Response:
+    _v1_auth(request)
+    avatars = [
+        {"avatar_id": a["id"], "pose_name": a["name"], "default_voice": a["default_voice"],
+         "normal_preview": "", "is_public": True, "status": "ACTIVE"}
+        for a in AVATARS
+    ]  # fmt: skip
+    return ok(request, avatars)
+
+
+# -- the rig's own control API ---------------------------------------------------------------------
+async def rig_state(request: web.Request) -> web.Response:
+    return web.json_response(await request.app[RIG_KEY].state())
+
+
+async def rig_faults(request: web.Request) -> web.Response:
+    rig = request.app[RIG_KEY]
+    if request.method == "DELETE":
+        await rig.clear_faults()
+        return web.json_response({"cleared": True})
+    body = await _json_body(request)
+    raw = body.get("faults", [body])
+    try:
+        faults = [Fault.parse(item) for item in (raw if isinstance(raw, list) else [raw])]
+        results = [await rig.apply_fault(fault) for fault in faults]
+    except FaultError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    return web.json_response({"results": results})
+
+
+def make_app(rig: Rig) -> web.Application:
+    app = web.Application(middlewares=[cors, http_faults], client_max_size=1 << 20)
+    app[RIG_KEY] = rig
+    r = app.router
+    r.add_post("/v1/sessions/token", la_token)
+    r.add_post("/v1/sessions/start", la_start)
+    r.add_post("/v1/sessions/keep-alive", la_keep_alive)
+    r.add_post("/v1/sessions/stop", la_stop)
+    r.add_delete("/v1/sessions", la_stop)
+    r.add_get("/v1/sessions", la_list_sessions)
+    r.add_get("/v1/avatars", la_avatars)
+    r.add_get("/v1/voices", la_voices)
+    r.add_post("/v1/streaming.create_token", v1_create_token)
+    r.add_post("/v1/streaming.new", v1_new)
+    r.add_post("/v1/streaming.start", v1_start)
+    r.add_post("/v1/streaming.task", v1_task)
+    for action in ("interrupt", "keep_alive", "stop", "start_listening", "stop_listening"):
+        r.add_post(f"/v1/streaming.{action}", v1_simple)
+    r.add_get("/v1/streaming.list", v1_list)
+    r.add_get("/v1/streaming/avatar.list", v1_avatar_list)
+    r.add_get("/rig/state", rig_state)
+    r.add_post("/rig/faults", rig_faults)
+    r.add_delete("/rig/faults", rig_faults)
+    return app
