@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +119,13 @@ class ProbeClient:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{len(self.video)} video frames within {timeout_s} s")
             await asyncio.sleep(0.05)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+        """Polls ``predicate`` until true or the time is up; returns its last value."""
+        deadline = time.monotonic() + timeout_s
+        while not predicate() and time.monotonic() < deadline:  # noqa: ASYNC110 - many sources
+            await asyncio.sleep(0.05)
+        return predicate()
 
     async def send(self, payload: dict[str, Any] | str, topic: str = "agent-control") -> None:
         await self.room.local_participant.publish_data(

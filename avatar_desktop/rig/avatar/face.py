@@ -14,7 +14,7 @@ MOUTH_LEVELS = 16
 # Quality → frame size, as HeyGen's services map them.
 QUALITY_SIZES: dict[str, tuple[int, int]] = {
     "low": (640, 360),
-    "medium": (854, 480),
+    "medium": (852, 480),
     "high": (1280, 720),
     "very_high": (1920, 1080),
 }

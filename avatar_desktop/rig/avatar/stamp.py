@@ -25,8 +25,8 @@ class Stamp:
     sent_at_us: int  # wall clock, microseconds modulo 2**48
 
 
-def block_size(width: int) -> int:
-    return max(4, width // _BLOCKS_ACROSS)
+def block_width(width: int) -> float:
+    return width / _BLOCKS_ACROSS
 
 
 def _check(frame_number: int, sent_at_us: int) -> int:
@@ -40,18 +40,19 @@ def _bits(value: int) -> npt.NDArray[np.bool_]:
 
 def write_stamp(luma: npt.NDArray[np.uint8], stamp: Stamp) -> None:
     """Draws the stamp into a (height, width) luma plane in place."""
-    b = block_size(luma.shape[1])
+    b = block_width(luma.shape[1])
+    edges = [round(i * b) for i in range(BITS_PER_ROW + 1)]
     row0 = ((stamp.frame_number & 0xFFFFFFFF) << 16) | _check(stamp.frame_number, stamp.sent_at_us)
     for row, value in enumerate((row0, stamp.sent_at_us & _TIME_MASK)):
-        levels = np.where(_bits(value), _LIGHT, _DARK).astype(np.uint8)
-        band = np.repeat(levels, b)
-        luma[row * b : (row + 1) * b, : band.size] = band
+        y0, y1 = round(row * b), round((row + 1) * b)
+        for i, bit in enumerate(_bits(value)):
+            luma[y0:y1, edges[i] : edges[i + 1]] = _LIGHT if bit else _DARK
 
 
 def read_stamp(luma: npt.NDArray[np.uint8]) -> Stamp | None:
     """Reads the stamp from a luma plane (any scale); None when the check does not match."""
     height, width = luma.shape
-    b = width / _BLOCKS_ACROSS
+    b = block_width(width)
     if b < 2 or height < 2 * b:
         return None
     xs = ((np.arange(BITS_PER_ROW) + 0.5) * b).astype(int)
