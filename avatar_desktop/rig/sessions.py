@@ -61,6 +61,7 @@ class Session:
             "created_at": self.created_at,
             "avatar": self.avatar.counters if self.avatar is not None else {},
             "avatar_alive": self.avatar.alive if self.avatar is not None else False,
+            "avatar_pid": self.avatar.pid if self.avatar is not None else None,
         }
 
 

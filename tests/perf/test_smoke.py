@@ -1,0 +1,22 @@
+"""CI runs every benchmark in its short smoke mode, so none can rot; the floors are generous and
+only catch a broken pipeline. Real numbers come from full runs, reported in the issue notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.perf import bench_rig
+
+pytestmark = pytest.mark.e2e
+
+
+def test_bench_rig_smoke(tmp_path: Path) -> None:
+    report = bench_rig.main(["--smoke", "--json", str(tmp_path / "bench.json"), "--port", "8810"])
+    (result,) = report["results"]
+    assert (tmp_path / "bench.json").is_file()
+    assert result["frame_sizes"] == ["1280x720"]
+    assert result["fps"] >= 15
+    assert result["stamped_frames"] >= 0.9 * result["frames_received"]
+    assert result["latency_ms_p50"] is not None and 0 < result["latency_ms_p50"] < 1000
