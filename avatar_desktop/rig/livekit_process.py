@@ -8,12 +8,29 @@ import json
 import logging
 import secrets
 import signal
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from livekit import api
 
 log = logging.getLogger(__name__)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, the server gets SIGKILL if the rig dies without cleaning up (no orphans)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+
+    def set_pdeathsig() -> None:
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+    return set_pdeathsig
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,7 @@ class LiveKitServer:
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
                 stdin=asyncio.subprocess.DEVNULL,
+                preexec_fn=_die_with_parent(),
             )
         log.info("livekit-server started, pid %s, %s", self._proc.pid, self.ws_url)
         await self._wait_ready(ready_timeout)

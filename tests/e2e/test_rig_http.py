@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -114,3 +115,15 @@ def test_session_never_kept_alive_expires(rig_module: RigHandle) -> None:
         assert state["sessions"][0]["status"] == "expired"
         late = http.post("/v1/sessions/keep-alive", headers=bearer)
         assert late.status_code == 400
+
+
+def test_sigterm_leaves_no_child_process(rig_module: RigHandle) -> None:
+    with running_rig(8795) as other, httpx.Client(base_url=other.base_url, timeout=30) as http:
+        token = new_token(http, other.api_key).json()["data"]["session_token"]
+        assert http.post("/v1/sessions/start", headers={"Authorization": f"Bearer {token}"})
+        state = other.wait_until(lambda s: s["sessions"][0]["avatar_pid"] is not None)
+        children = [state["server"]["pid"], state["sessions"][0]["avatar_pid"]]
+        assert all(Path(f"/proc/{pid}").exists() for pid in children)
+    assert other.process.returncode == 0
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists(), f"child {pid} outlived the rig"
