@@ -1,10 +1,14 @@
-"""Shared fixtures."""
+"""Shared fixtures: free ports, and the rig (one per module, clean after each test)."""
 
 from __future__ import annotations
 
+import os
 import socket
+from collections.abc import Iterator
 
 import pytest
+
+from tests.rig_harness import RIG_NETNS, RigHandle, running_rig
 
 
 def _free_port_block(size: int = 4) -> int:
@@ -28,3 +32,24 @@ def _free_port_block(size: int = 4) -> int:
 @pytest.fixture
 def free_port() -> int:
     return _free_port_block()
+
+
+@pytest.fixture(scope="module")
+def rig_module() -> Iterator[RigHandle]:
+    if not RIG_NETNS:
+        if os.environ.get("CI"):
+            pytest.fail("e2e tests must run inside the test namespaces (scripts/run-tests.sh)")
+        pytest.skip("needs the test network namespaces: run through scripts/run-tests.sh")
+    with running_rig() as handle:
+        yield handle
+
+
+@pytest.fixture
+def rig(rig_module: RigHandle) -> Iterator[RigHandle]:
+    yield rig_module
+    rig_module.clear_faults()
+    state = rig_module.wait_until(
+        lambda s: s["active_sessions"] == 0 and not s["rooms"] and s["server"]["running"],
+        timeout_s=20,
+    )
+    assert state["active_sessions"] == 0

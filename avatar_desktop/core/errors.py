@@ -1,0 +1,65 @@
+"""What went wrong, classified the way the session needs: terminal (stop and say what to do) or
+retryable (back off and try a new session), with a message in plain words."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorKind(enum.Enum):
+    BAD_API_KEY = "bad_api_key"
+    AVATAR_NOT_FOUND = "avatar_not_found"
+    NO_CREDITS = "no_credits"
+    CONCURRENT_LIMIT = "concurrent_limit"
+    RATE_LIMITED = "rate_limited"
+    SERVER_ERROR = "server_error"
+    NETWORK = "network"
+    TIMEOUT = "timeout"
+    BAD_RESPONSE = "bad_response"
+    SESSION_ENDED = "session_ended"
+    NO_VIDEO = "no_video"
+    CONNECT_FAILED = "connect_failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = {
+    ErrorKind.BAD_API_KEY,
+    ErrorKind.AVATAR_NOT_FOUND,
+    ErrorKind.NO_CREDITS,
+    ErrorKind.CONCURRENT_LIMIT,
+}
+
+# Plain words for the user, in the source language (translated in the UI layer).
+ADVICE: dict[ErrorKind, str] = {
+    ErrorKind.BAD_API_KEY: "The API key was refused. Check it in Settings.",
+    ErrorKind.AVATAR_NOT_FOUND: "That avatar does not exist for this account. Pick another one.",
+    ErrorKind.NO_CREDITS: "The account has no credits left. Add credits, then start again.",
+    ErrorKind.CONCURRENT_LIMIT: (
+        "Too many sessions are open for this account. Stop the stale sessions, then start again."
+    ),
+    ErrorKind.RATE_LIMITED: "The service asked us to slow down. Trying again shortly.",
+    ErrorKind.SERVER_ERROR: "The avatar service had an error. Trying again.",
+    ErrorKind.NETWORK: "The avatar service cannot be reached. Check the network.",
+    ErrorKind.TIMEOUT: "The avatar service did not answer in time.",
+    ErrorKind.BAD_RESPONSE: "The avatar service answered something we do not understand.",
+    ErrorKind.SESSION_ENDED: "The service ended the session.",
+    ErrorKind.NO_VIDEO: "The avatar's video did not arrive in time.",
+    ErrorKind.CONNECT_FAILED: "Could not join the avatar's room.",
+}
+
+
+class AvatarServiceError(Exception):
+    """An error from a provider or the media layer, with its kind and the service's own text."""
+
+    def __init__(self, kind: ErrorKind, detail: str = "", status: int | None = None) -> None:
+        super().__init__(f"{kind.value}: {detail}" if detail else kind.value)
+        self.kind = kind
+        self.detail = detail
+        self.status = status
+
+    @property
+    def advice(self) -> str:
+        return ADVICE[self.kind]
