@@ -1,0 +1,100 @@
+"""``python -m avatar_desktop.media.engine FRAME_BUFFER_NAME``: the media engine process.
+
+Reads commands from stdin, writes events to stdout (JSON lines, see protocol.py); creates the
+shared frame buffer it was told to name. Ends on ``quit`` or when stdin closes (the app is gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from typing import Any
+
+from ..frame_buffer import FrameWriter
+from .protocol import decode, encode, unb64
+from .room_session import RoomSession
+
+log = logging.getLogger("avatar_desktop.media.engine")
+
+
+class Engine:
+    def __init__(self, frames: FrameWriter, play_audio: bool) -> None:
+        self.frames = frames
+        self.play_audio = play_audio
+        self.session: RoomSession | None = None
+        self._connecting: asyncio.Task[None] | None = None
+        self._out = sys.stdout.buffer
+
+    def emit(self, message: dict[str, Any]) -> None:
+        self._out.write(encode(message))
+        self._out.flush()
+
+    async def handle(self, command: dict[str, Any]) -> bool:
+        """Runs one command; False when the engine should end."""
+        kind = command.get("cmd")
+        if kind == "connect":
+            await self._close_session()
+            self.session = RoomSession(self.emit, self.frames, self.play_audio)
+            # Connecting takes seconds: run it beside the command loop, so "disconnect" and
+            # "quit" are heard meanwhile.
+            self._connecting = asyncio.get_running_loop().create_task(
+                self.session.connect(
+                    str(command["url"]), str(command["token"]), command.get("avatar_identity")
+                )
+            )
+        elif kind == "send_data" and self.session is not None:
+            try:
+                await self.session.send_data(
+                    unb64(str(command["data_b64"])), str(command.get("topic", ""))
+                )
+            except Exception as exc:  # noqa: BLE001 - reported to the app, which decides
+                self.emit({"event": "error", "error": f"send_data: {exc!r}"})
+        elif kind == "disconnect":
+            await self._close_session()
+            self.emit({"event": "disconnected", "reason": "CLIENT_INITIATED"})
+        elif kind == "quit":
+            await self._close_session()
+            return False
+        return True
+
+    async def _close_session(self) -> None:
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+        self._connecting = None
+        if self.session is not None:
+            session, self.session = self.session, None
+            await session.close()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        self.emit({"event": "ready", "frames": self.frames.name, "pid": os.getpid()})
+        while line := await reader.readline():
+            command = decode(line)
+            if command is None:
+                continue
+            if not await self.handle(command):
+                break
+        await self._close_session()
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="engine %(levelname)s %(message)s"
+    )
+    frames = FrameWriter(sys.argv[1] if len(sys.argv) > 1 else None)
+    play_audio = os.environ.get("AVATAR_DESKTOP_NO_AUDIO_OUTPUT") != "1"
+    try:
+        asyncio.run(Engine(frames, play_audio).run())
+    finally:
+        frames.close()
+
+
+if __name__ == "__main__":
+    main()

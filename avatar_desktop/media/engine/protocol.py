@@ -1,0 +1,35 @@
+"""Messages between the app and its media engine: JSON lines, one object each.
+
+App → engine (``cmd``): ``connect{url, token, avatar_identity}``, ``send_data{data_b64, topic}``,
+``disconnect``, ``quit``.
+Engine → app (``event``): ``ready{frames}``, ``connected``, ``participant{identity, present}``,
+``track{identity, kind, subscribed}``, ``first_frame{width, height}``, ``data{identity, topic,
+data_b64}``, ``reconnecting``, ``reconnected``, ``disconnected{reason}``, ``connect_failed{error}``,
+``stats{...}``, ``audio_output{available, error}``, ``error{error}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    return (json.dumps(message, separators=(",", ":")) + "\n").encode()
+
+
+def decode(line: bytes) -> dict[str, Any] | None:
+    try:
+        message = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text)

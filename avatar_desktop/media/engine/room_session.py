@@ -1,0 +1,210 @@
+"""Inside the engine: one LiveKit room, its avatar tracks, and the report of everything it does.
+
+Handlers are attached before connect; participants already present at join are scanned after it
+(they emit no publish events). Video comes through ``VideoStream(capacity=1)`` in RGBA, converted
+natively, into the shared frame buffer; audio through ``AudioStream(frame_size_ms=10)`` into the
+jitter buffer the speaker plays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from livekit import rtc
+
+from ..audio_output import AudioOutputUnavailable, JitterBuffer, SpeakerOutput
+from ..frame_buffer import FrameWriter
+from .protocol import b64
+
+log = logging.getLogger(__name__)
+Emit = Callable[[dict[str, Any]], None]
+MAX_DATA_BYTES = 1024 * 1024
+
+
+class RoomSession:
+    def __init__(self, emit: Emit, frames: FrameWriter, play_audio: bool = True) -> None:
+        self.emit = emit
+        self.frames = frames
+        self.room = rtc.Room()
+        self.avatar_identity: str | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._first_frame = False
+        self._play_audio = play_audio
+        self.jitter = JitterBuffer()
+        self._speaker: SpeakerOutput | None = None
+        self._frames_in_window = 0
+        self._audio_frames = 0
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("engine task %s failed", task.get_name(), exc_info=task.exception())
+            self.emit({"event": "error", "error": f"{task.get_name()}: {task.exception()!r}"})
+
+    async def connect(self, url: str, token: str, avatar_identity: str | None) -> None:
+        self.avatar_identity = avatar_identity
+        room = self.room
+        room.on("participant_connected", lambda p: self._participant(p, True))
+        room.on("participant_disconnected", lambda p: self._participant(p, False))
+        room.on("track_subscribed", self._on_track_subscribed)
+        room.on("track_unsubscribed", self._on_track_unsubscribed)
+        room.on("data_received", self._on_data)
+        room.on("reconnecting", lambda: self.emit({"event": "reconnecting"}))
+        room.on("reconnected", lambda: self.emit({"event": "reconnected"}))
+        room.on("disconnected", self._on_disconnected)
+        room.on("connection_quality_changed", self._on_quality)
+        try:
+            await room.connect(url, token, rtc.RoomOptions(auto_subscribe=True, connect_timeout=15))
+        except rtc.ConnectError as exc:
+            self.emit({"event": "connect_failed", "error": str(exc)})
+            return
+        self.emit(
+            {"event": "connected", "room": room.name, "identity": room.local_participant.identity}
+        )
+        for participant in list(room.remote_participants.values()):
+            self._participant(participant, True)
+            for publication in participant.track_publications.values():
+                if publication.subscribed and publication.track is not None:
+                    self._on_track_subscribed(publication.track, publication, participant)
+        self._spawn(self._report_stats(), "stats")
+
+    def _participant(self, participant: rtc.RemoteParticipant, present: bool) -> None:
+        self.emit({"event": "participant", "identity": participant.identity, "present": present})
+
+    def _is_avatar(self, participant: rtc.RemoteParticipant, track: rtc.Track) -> bool:
+        if self.avatar_identity is None:
+            # Streaming v1 names no identity: the first participant that sends video is it.
+            if track.kind == rtc.TrackKind.KIND_VIDEO:
+                self.avatar_identity = participant.identity
+            return participant.identity == self.avatar_identity
+        return participant.identity == self.avatar_identity
+
+    def _on_track_subscribed(
+        self, track: rtc.Track, _pub: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
+    ) -> None:
+        kind = "video" if track.kind == rtc.TrackKind.KIND_VIDEO else "audio"
+        if any(t.get_name() == f"{kind}-{track.sid}" for t in self._tasks):
+            return  # already reading (the post-connect scan can see a track twice)
+        self.emit(
+            {"event": "track", "identity": participant.identity, "kind": kind, "subscribed": True}
+        )
+        if not self._is_avatar(participant, track):
+            return
+        if kind == "video":
+            self._spawn(self._read_video(track), f"video-{track.sid}")
+        else:
+            self._spawn(self._read_audio(track), f"audio-{track.sid}")
+
+    def _on_track_unsubscribed(
+        self, track: rtc.Track, _pub: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
+    ) -> None:
+        kind = "video" if track.kind == rtc.TrackKind.KIND_VIDEO else "audio"
+        self.emit(
+            {"event": "track", "identity": participant.identity, "kind": kind, "subscribed": False}
+        )
+
+    async def _read_video(self, track: rtc.Track) -> None:
+        stream = rtc.VideoStream(track, capacity=1, format=rtc.VideoBufferType.RGBA)
+        try:
+            async for event in stream:
+                frame = event.frame
+                self.frames.write(frame.width, frame.height, frame.data, time.time_ns() // 1000)
+                self._frames_in_window += 1
+                if not self._first_frame:
+                    self._first_frame = True
+                    self.emit(
+                        {"event": "first_frame", "width": frame.width, "height": frame.height}
+                    )
+        finally:
+            await stream.aclose()
+
+    async def _read_audio(self, track: rtc.Track) -> None:
+        if self._play_audio and self._speaker is None:
+            try:
+                self._speaker = SpeakerOutput(self.jitter)
+                self.emit({"event": "audio_output", "available": True})
+            except AudioOutputUnavailable as exc:
+                self.emit({"event": "audio_output", "available": False, "error": str(exc)})
+        stream = rtc.AudioStream(track, sample_rate=48000, num_channels=1, frame_size_ms=10)
+        try:
+            async for event in stream:
+                self._audio_frames += 1
+                if self._speaker is not None:
+                    self.jitter.write(np.frombuffer(event.frame.data, np.int16))
+        finally:
+            await stream.aclose()
+
+    def _on_data(self, packet: rtc.DataPacket) -> None:
+        if len(packet.data) > MAX_DATA_BYTES:
+            self.emit({"event": "error", "error": f"dropped a {len(packet.data)}-byte data packet"})
+            return
+        self.emit(
+            {
+                "event": "data",
+                "identity": packet.participant.identity if packet.participant else None,
+                "topic": packet.topic or "",
+                "data_b64": b64(packet.data),
+            }
+        )
+
+    def _on_disconnected(self, reason: rtc.DisconnectReason.ValueType) -> None:
+        self.emit({"event": "disconnected", "reason": rtc.DisconnectReason.Name(reason)})
+
+    def _on_quality(self, participant: rtc.Participant, quality: rtc.ConnectionQuality) -> None:
+        if participant.identity == self.room.local_participant.identity:
+            name = quality.name.removeprefix("QUALITY_").lower()
+            self.emit({"event": "quality", "quality": name})
+
+    async def _report_stats(self) -> None:
+        while True:
+            started = time.monotonic()
+            await asyncio.sleep(1.0)
+            elapsed = time.monotonic() - started
+            fps = self._frames_in_window / elapsed
+            self._frames_in_window = 0
+            rtt_ms = None
+            with contextlib.suppress(Exception):
+                stats = await self.room.get_rtc_stats()
+                for entry in list(stats.subscriber_stats) + list(stats.publisher_stats):
+                    if entry.WhichOneof("stats") != "candidate_pair":
+                        continue
+                    pair = entry.candidate_pair.candidate_pair
+                    if pair.nominated and pair.current_round_trip_time > 0:
+                        rtt_ms = pair.current_round_trip_time * 1000
+                        break
+            self.emit(
+                {
+                    "event": "stats",
+                    "fps": round(fps, 1),
+                    "rtt_ms": None if rtt_ms is None else round(rtt_ms, 1),
+                    "audio_frames": self._audio_frames,
+                    "underruns": self.jitter.stats.underruns,
+                    "playout_depth_ms": round(self.jitter.stats.depth_ms, 1),
+                }
+            )
+
+    async def send_data(self, data: bytes, topic: str) -> None:
+        await self.room.local_participant.publish_data(data, reliable=True, topic=topic)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await self.room.disconnect()
+        if self._speaker is not None:
+            self._speaker.close()
+            self._speaker = None

@@ -1,0 +1,123 @@
+"""The media engine process against the rig: video into shared memory, data both ways, and a
+killed engine that takes nothing else down."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from avatar_desktop.media.engine.protocol import unb64
+from avatar_desktop.media.engine_client import MediaEngine
+from avatar_desktop.providers.base import SessionSettings
+from avatar_desktop.providers.liveavatar import LiveAvatarProvider
+from avatar_desktop.rig.avatar.stamp import read_stamp
+from tests.rig_harness import RigHandle
+
+pytestmark = pytest.mark.e2e
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    async def wait(self, name: str, timeout_s: float = 15, **match: Any) -> dict[str, Any]:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                for event in self.events:
+                    if event.get("event") == name and all(
+                        event.get(k) == v for k, v in match.items()
+                    ):
+                        return event
+                await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def provider(rig: RigHandle) -> AsyncIterator[LiveAvatarProvider]:
+    p = LiveAvatarProvider(rig.api_key, base_url=rig.base_url)
+    yield p
+    for session_id in await p.active_session_ids():
+        await p.stop_session_by_id(session_id)
+    await p.aclose()
+
+
+async def test_engine_shows_the_avatar_and_carries_data(provider: LiveAvatarProvider) -> None:
+    recorder = Recorder()
+    engine = MediaEngine(recorder)
+    await engine.start()
+    try:
+        grant = await provider.start_session(SessionSettings())
+        await engine.connect(grant.livekit_url, grant.livekit_token, grant.avatar_identity)
+        first = await recorder.wait("first_frame")
+        assert (first["width"], first["height"]) == (1280, 720)
+        await recorder.wait("track", identity="heygen", kind="audio")
+        await asyncio.sleep(0.3)
+        frame = engine.latest_frame()
+        assert frame is not None and (frame.width, frame.height) == (1280, 720)
+        rgba = np.frombuffer(frame.rgba, np.uint8).reshape(720, 1280, 4)
+        assert read_stamp(np.ascontiguousarray(rgba[:, :, 0])) is not None
+        command = {"event_type": "avatar.speak_text", "session_id": grant.session_id, "text": "Hi"}
+        await engine.send_data(json.dumps(command).encode(), "agent-control")
+        spoken = await recorder.wait("data", topic="agent-response")
+        assert json.loads(unb64(spoken["data_b64"]))["event_type"].startswith("avatar.")
+        await recorder.wait("audio_output")
+        await provider.stop_session(grant)
+    finally:
+        await engine.stop()
+    assert not engine.alive
+
+
+async def test_killed_engine_is_reported_and_a_new_one_works(
+    provider: LiveAvatarProvider, rig: RigHandle
+) -> None:
+    recorder = Recorder()
+    engine = MediaEngine(recorder)
+    await engine.start()
+    grant = await provider.start_session(SessionSettings(quality="low"))
+    await engine.connect(grant.livekit_url, grant.livekit_token, grant.avatar_identity)
+    await recorder.wait("first_frame")
+    await engine.kill()
+    died = await recorder.wait("engine_died")
+    assert died["returncode"] != 0
+    assert engine.latest_frame() is None
+    await provider.stop_session(grant)
+
+    again = MediaEngine(recorder)
+    await again.start()
+    try:
+        grant2 = await provider.start_session(SessionSettings(quality="low"))
+        recorder.events.clear()
+        await again.connect(grant2.livekit_url, grant2.livekit_token, grant2.avatar_identity)
+        await recorder.wait("first_frame")
+        await provider.stop_session(grant2)
+    finally:
+        await again.stop()
+
+
+async def test_malformed_packets_do_not_hurt_the_engine(
+    provider: LiveAvatarProvider, rig: RigHandle
+) -> None:
+    recorder = Recorder()
+    engine = MediaEngine(recorder)
+    await engine.start()
+    try:
+        grant = await provider.start_session(SessionSettings(quality="low"))
+        await engine.connect(grant.livekit_url, grant.livekit_token, grant.avatar_identity)
+        await recorder.wait("first_frame")
+        sent = rig.fault(kind="send_malformed")["results"][0]["sent"]
+        for _ in range(len(sent)):
+            await recorder.wait("data", topic="agent-response")
+            recorder.events.remove(await recorder.wait("data", topic="agent-response"))
+        await asyncio.sleep(1.0)
+        assert engine.alive
+        assert any(e.get("event") == "stats" and e["fps"] > 10 for e in recorder.events[-3:])
+        await provider.stop_session(grant)
+    finally:
+        await engine.stop()
