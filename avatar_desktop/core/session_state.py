@@ -40,7 +40,7 @@ ALLOWED: dict[SessionState, frozenset[SessionState]] = {
     SessionState.WAITING_FOR_AVATAR: frozenset({SessionState.LIVE}),
     SessionState.LIVE: frozenset({SessionState.RECONNECTING}),
     SessionState.RECONNECTING: frozenset({SessionState.LIVE}),
-    SessionState.ENDING: frozenset({SessionState.IDLE}),
+    SessionState.ENDING: frozenset({SessionState.IDLE, SessionState.FAILED}),
     # A retry after a failure starts over with a new session.
     SessionState.FAILED: frozenset({SessionState.CREATING_SESSION, SessionState.IDLE}),
 }

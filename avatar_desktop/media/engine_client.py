@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .engine.protocol import b64, decode, encode
+from .engine.protocol import b64, decode, encode, unb64
 from .frame_buffer import Frame, FrameReader
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,14 @@ class MediaEngine:
         assert proc is not None and proc.stdout is not None
         while line := await proc.stdout.readline():
             event = decode(line)
-            if event is not None:
-                self._on_event(event)
+            if event is None:
+                continue
+            if event.get("event") == "data":
+                try:
+                    event["data"] = unb64(str(event.pop("data_b64", "")))
+                except ValueError:
+                    continue
+            self._on_event(event)
         code = await proc.wait()
         self._release_frames()
         if not self._stopping:
@@ -102,10 +108,13 @@ class MediaEngine:
         proc.stdin.write(encode(message))
         await proc.stdin.drain()
 
-    async def connect(self, url: str, token: str, avatar_identity: str | None) -> None:
+    async def connect(
+        self, url: str, token: str, avatar_identity: str | None, generation: int = 0
+    ) -> None:
         await self._send(
-            {"cmd": "connect", "url": url, "token": token, "avatar_identity": avatar_identity}
-        )
+            {"cmd": "connect", "url": url, "token": token, "avatar_identity": avatar_identity,
+             "gen": generation}
+        )  # fmt: skip
 
     async def send_data(self, data: bytes, topic: str) -> None:
         await self._send({"cmd": "send_data", "data_b64": b64(data), "topic": topic})

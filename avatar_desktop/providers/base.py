@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
+
+from avatar_desktop.core.events import AvatarEvent
+
+# Sends bytes on the session's LiveKit data channel, with a topic.
+Publish = Callable[[bytes, str], Awaitable[None]]
+TextMode = Literal["repeat", "talk"]  # "Say exactly" / "Ask the avatar"
 
 
 @dataclass(frozen=True)
@@ -40,5 +47,17 @@ class AvatarProvider(Protocol):
     async def stop_session(self, grant: SessionGrant) -> None: ...
 
     async def active_session_ids(self) -> list[str]: ...
+
+    async def stop_session_by_id(self, session_id: str) -> None: ...
+
+    async def send_text(
+        self, grant: SessionGrant, text: str, mode: TextMode, publish: Publish
+    ) -> None: ...
+
+    async def interrupt(self, grant: SessionGrant, publish: Publish) -> None: ...
+
+    async def push_to_talk(self, grant: SessionGrant, active: bool, publish: Publish) -> None: ...
+
+    def parse_event(self, data: bytes, topic: str) -> AvatarEvent | None: ...
 
     async def aclose(self) -> None: ...

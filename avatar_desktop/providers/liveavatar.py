@@ -7,16 +7,22 @@ the docs, so both count.
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 import httpx
 
 from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
+from avatar_desktop.core.events import AvatarEvent
 
-from .base import SessionGrant, SessionSettings
+from .base import Publish, SessionGrant, SessionSettings, TextMode
 from .http_errors import data_of, transport_error
+from .messages import json_object, liveavatar_event
 
 DEFAULT_BASE_URL = "https://api.liveavatar.com"
+COMMANDS_TOPIC = "agent-control"
+EVENTS_TOPIC = "agent-response"
 OK_CODES = (100, 1000)
 AVATAR_IDENTITY = "heygen"
 
@@ -104,6 +110,36 @@ class LiveAvatarProvider:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    # -- commands over the LiveKit data channel ------------------------------------------------
+    @staticmethod
+    def _command(grant: SessionGrant, event_type: str, **fields: Any) -> bytes:
+        body = {
+            "event_type": event_type,
+            "event_id": str(uuid.uuid4()),
+            "session_id": grant.session_id,
+        }
+        body.update(fields)
+        return json.dumps(body).encode()
+
+    async def send_text(
+        self, grant: SessionGrant, text: str, mode: TextMode, publish: Publish
+    ) -> None:
+        kind = "avatar.speak_text" if mode == "repeat" else "avatar.speak_response"
+        await publish(self._command(grant, kind, text=text), COMMANDS_TOPIC)
+
+    async def interrupt(self, grant: SessionGrant, publish: Publish) -> None:
+        await publish(self._command(grant, "avatar.interrupt"), COMMANDS_TOPIC)
+
+    async def push_to_talk(self, grant: SessionGrant, active: bool, publish: Publish) -> None:
+        kind = "user.start_push_to_talk" if active else "user.stop_push_to_talk"
+        await publish(self._command(grant, kind), COMMANDS_TOPIC)
+
+    def parse_event(self, data: bytes, topic: str) -> AvatarEvent | None:
+        if topic != EVENTS_TOPIC:
+            return None
+        message = json_object(data)
+        return liveavatar_event(message) if message is not None else None
 
 
 def _float_or_none(value: Any) -> float | None:

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from avatar_desktop.media.engine.protocol import unb64
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.base import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
@@ -66,7 +65,7 @@ async def test_engine_shows_the_avatar_and_carries_data(provider: LiveAvatarProv
         command = {"event_type": "avatar.speak_text", "session_id": grant.session_id, "text": "Hi"}
         await engine.send_data(json.dumps(command).encode(), "agent-control")
         spoken = await recorder.wait("data", topic="agent-response")
-        assert json.loads(unb64(spoken["data_b64"]))["event_type"].startswith("avatar.")
+        assert json.loads(spoken["data"])["event_type"].startswith("avatar.")
         await recorder.wait("audio_output")
         await provider.stop_session(grant)
     finally:

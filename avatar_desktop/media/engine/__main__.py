@@ -37,7 +37,9 @@ class Engine:
         kind = command.get("cmd")
         if kind == "connect":
             await self._close_session()
-            self.session = RoomSession(self.emit, self.frames, self.play_audio)
+            self.session = RoomSession(
+                self.emit, self.frames, self.play_audio, generation=int(command.get("gen", 0))
+            )
             # Connecting takes seconds: run it beside the command loop, so "disconnect" and
             # "quit" are heard meanwhile.
             self._connecting = asyncio.get_running_loop().create_task(
@@ -53,8 +55,9 @@ class Engine:
             except Exception as exc:  # noqa: BLE001 - reported to the app, which decides
                 self.emit({"event": "error", "error": f"send_data: {exc!r}"})
         elif kind == "disconnect":
+            generation = self.session.generation if self.session is not None else None
             await self._close_session()
-            self.emit({"event": "disconnected", "reason": "CLIENT_INITIATED"})
+            self.emit({"event": "disconnected", "reason": "CLIENT_INITIATED", "gen": generation})
         elif kind == "quit":
             await self._close_session()
             return False

@@ -1,11 +1,12 @@
 """Messages between the app and its media engine: JSON lines, one object each.
 
-App → engine (``cmd``): ``connect{url, token, avatar_identity}``, ``send_data{data_b64, topic}``,
-``disconnect``, ``quit``.
+App → engine (``cmd``): ``connect{url, token, avatar_identity, gen}``,
+``send_data{data_b64, topic}``, ``disconnect``, ``quit``.
 Engine → app (``event``): ``ready{frames}``, ``connected``, ``participant{identity, present}``,
 ``track{identity, kind, subscribed}``, ``first_frame{width, height}``, ``data{identity, topic,
 data_b64}``, ``reconnecting``, ``reconnected``, ``disconnected{reason}``, ``connect_failed{error}``,
-``stats{...}``, ``audio_output{available, error}``, ``error{error}``.
+``stats{...}``, ``audio_output{available, error}``, ``error{error}``. Events of a room carry
+``gen``, the generation its ``connect`` named, so the app can drop a previous room's stragglers.
 """
 
 from __future__ import annotations

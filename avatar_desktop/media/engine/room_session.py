@@ -28,8 +28,11 @@ MAX_DATA_BYTES = 1024 * 1024
 
 
 class RoomSession:
-    def __init__(self, emit: Emit, frames: FrameWriter, play_audio: bool = True) -> None:
-        self.emit = emit
+    def __init__(
+        self, emit: Emit, frames: FrameWriter, play_audio: bool = True, generation: int = 0
+    ) -> None:
+        self.generation = generation
+        self._emit = emit
         self.frames = frames
         self.room = rtc.Room()
         self.avatar_identity: str | None = None
@@ -40,6 +43,11 @@ class RoomSession:
         self._speaker: SpeakerOutput | None = None
         self._frames_in_window = 0
         self._audio_frames = 0
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Every event of this room says which connection it belongs to."""
+        event["gen"] = self.generation
+        self._emit(event)
 
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.get_running_loop().create_task(coro, name=name)
