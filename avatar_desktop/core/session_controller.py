@@ -58,14 +58,15 @@ class Readiness:
     tracks: set[tuple[str, str]] = field(default_factory=set)  # (identity, kind)
     first_frame: bool = False
 
-    def ready(self) -> bool:
+    def tracks_ready(self) -> bool:
         who = self.avatar_identity
         if who is None:  # v1: any one participant with both
             people = {i for i, _ in self.tracks}
-            has_both = any({(p, "video"), (p, "audio")} <= self.tracks for p in people)
-        else:
-            has_both = {(who, "video"), (who, "audio")} <= self.tracks
-        return has_both and self.first_frame
+            return any({(p, "video"), (p, "audio")} <= self.tracks for p in people)
+        return {(who, "video"), (who, "audio")} <= self.tracks
+
+    def ready(self) -> bool:
+        return self.tracks_ready() and self.first_frame
 
 
 @dataclass
@@ -234,6 +235,9 @@ class SessionController:
                 self._readiness.tracks.discard(key)
         elif kind == "first_frame":
             self._readiness.first_frame = True
+        elif kind == "participant" and not event.get("present"):
+            who = str(event.get("identity"))
+            self._readiness.tracks = {t for t in self._readiness.tracks if t[0] != who}
         self._log_event(_describe(event))
         self._events.put_nowait(event)
 
@@ -365,6 +369,13 @@ class SessionController:
                 except _Failure:
                     raise
                 self._move(S.LIVE, "LiveKit resumed the connection")
+            elif kind in ("track", "participant") and not self._readiness.tracks_ready():
+                # The avatar left (or its tracks did), e.g. a rejoin into a room it is no
+                # longer in: give it the first-frame deadline to come back, then a new session.
+                self._log_event("the avatar's tracks are gone; waiting for them to come back")
+                await self._wait_for(lambda _e: self._readiness.tracks_ready(),
+                                     self.timing.first_frame_deadline_s, ErrorKind.NO_VIDEO,
+                                     "the avatar left the room")  # fmt: skip
             elif kind == "session_stopped":
                 raise _Failure(
                     AvatarServiceError(ErrorKind.SESSION_ENDED, str(event.get("reason")))

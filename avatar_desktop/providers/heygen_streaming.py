@@ -3,6 +3,7 @@ backend). create_token → new → start → LiveKit; text as REST tasks; one to
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -74,7 +75,14 @@ class HeygenStreamingProvider:
             )
         except (TypeError, KeyError, ValueError, AttributeError) as exc:
             raise AvatarServiceError(ErrorKind.BAD_RESPONSE, "no LiveKit URL or token") from exc
-        await self._call("POST", "/v1/streaming.start", bearer, {"session_id": grant.session_id})
+        try:
+            await self._call(
+                "POST", "/v1/streaming.start", bearer, {"session_id": grant.session_id}
+            )
+        except AvatarServiceError:
+            with contextlib.suppress(AvatarServiceError):
+                await self.stop_session(grant)
+            raise
         return grant
 
     async def keep_alive(self, grant: SessionGrant) -> None:

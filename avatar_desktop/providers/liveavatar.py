@@ -7,6 +7,7 @@ the docs, so both count.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from typing import Any
@@ -78,7 +79,13 @@ class LiveAvatarProvider:
         except (TypeError, KeyError) as exc:
             raise AvatarServiceError(ErrorKind.BAD_RESPONSE, "no session token") from exc
         bearer = {"Authorization": f"Bearer {token}"}
-        started = await self._post("/v1/sessions/start", bearer)
+        try:
+            started = await self._post("/v1/sessions/start", bearer)
+        except AvatarServiceError:
+            # The session exists on the server: close it, or it counts against the limit.
+            with contextlib.suppress(AvatarServiceError):
+                await self._post("/v1/sessions/stop", bearer, {"session_id": session_id})
+            raise
         try:
             return SessionGrant(
                 session_id=str(started.get("session_id") or session_id),

@@ -207,9 +207,11 @@ class Rig:
             await asyncio.sleep(0.5)
             now = time.monotonic()
             for session in self.sessions.open_sessions():
-                if session.status != "active":
-                    continue
                 idle = now - session.last_activity
+                if session.status != "active":
+                    if idle > self.options.session_idle_timeout_s:  # created, never started
+                        await self.stop_session(session, "IDLE_TIMEOUT", status="expired")
+                    continue
                 if session.ends_at is not None and now >= session.ends_at:
                     await self.stop_session(session, "SERVER_ERROR")
                 elif idle > self.options.session_idle_timeout_s:
