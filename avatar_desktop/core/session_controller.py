@@ -115,6 +115,7 @@ class SessionController:
         self._events: asyncio.Queue[MediaEvent] = asyncio.Queue()
         self._readiness = Readiness(None)
         self._generation = 0
+        self._video_stalled = False
         self._run_task: asyncio.Task[None] | None = None
         self._keep_alive_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[str, Any], None]] = []
@@ -235,6 +236,8 @@ class SessionController:
                 self._readiness.tracks.discard(key)
         elif kind == "first_frame":
             self._readiness.first_frame = True
+        elif kind in ("video_stalled", "video_resumed"):
+            self._video_stalled = kind == "video_stalled"
         elif kind == "participant" and not event.get("present"):
             who = str(event.get("identity"))
             self._readiness.tracks = {t for t in self._readiness.tracks if t[0] != who}
@@ -333,6 +336,7 @@ class SessionController:
             self.ledger.opened(self.provider.name, self.grant.session_id)
         self.status = LiveStatus(session_id=self.grant.session_id)
         self._readiness = Readiness(self.grant.avatar_identity)
+        self._video_stalled = False
         media = await self._ensure_media()
         self._move(S.CONNECTING, f"joining {self.grant.livekit_url}")
         self._generation += 1
@@ -360,15 +364,17 @@ class SessionController:
         while True:
             event = await self._next_event(None)
             kind = event.get("event")
-            if kind == "reconnecting" and self.state is S.LIVE:
-                self._move(S.RECONNECTING, "LiveKit is resuming the connection")
-                try:
-                    await self._wait_for(lambda e: e.get("event") == "reconnected",
-                                         self.timing.resume_timeout_s, ErrorKind.NETWORK,
-                                         "the connection did not come back")  # fmt: skip
-                except _Failure:
-                    raise
-                self._move(S.LIVE, "LiveKit resumed the connection")
+            if kind in ("reconnecting", "video_stalled") and self.state is S.LIVE:
+                cause = ("LiveKit is resuming the connection" if kind == "reconnecting"
+                         else "the avatar's video stopped arriving")  # fmt: skip
+                self._move(S.RECONNECTING, cause)
+                await self._wait_for(
+                    self._back_to_live,
+                    self.timing.resume_timeout_s,
+                    ErrorKind.NETWORK,
+                    "the connection did not come back",
+                )
+                self._move(S.LIVE, "video flows again")
             elif kind in ("track", "participant") and not self._readiness.tracks_ready():
                 # The avatar left (or its tracks did), e.g. a rejoin into a room it is no
                 # longer in: give it the first-frame deadline to come back, then a new session.
@@ -386,6 +392,10 @@ class SessionController:
             elif kind == "engine_died":
                 detail = f"media engine ended ({event.get('returncode')})"
                 raise _Failure(AvatarServiceError(ErrorKind.CONNECT_FAILED, detail))
+
+    def _back_to_live(self, event: MediaEvent) -> bool:
+        kind = event.get("event")
+        return kind == "video_resumed" or (kind == "reconnected" and not self._video_stalled)
 
     async def _next_event(self, timeout_s: float | None) -> MediaEvent:
         event = await asyncio.wait_for(self._events.get(), timeout_s)

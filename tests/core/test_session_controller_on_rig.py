@@ -234,3 +234,15 @@ async def test_stale_sessions_from_the_ledger_are_stopped_at_start(
     await harness.until_state(S.LIVE)
     assert rig.session(orphan.session_id)["status"] == "stopped"
     assert harness.controller.ledger.pending("liveavatar") != [orphan.session_id]
+
+
+async def test_network_cut_shows_reconnecting_then_video_comes_back(
+    harness: Harness, rig: RigHandle
+) -> None:
+    c = harness.controller
+    await c.start()
+    await harness.until_state(S.LIVE)
+    rig.fault(kind="network_cut", seconds=3)
+    await harness.until(lambda: S.RECONNECTING in harness.states, 15)
+    await harness.until(lambda: c.state is S.LIVE and (c.status.fps or 0) > 5, 40)
+    assert harness.states[:5] == [*HAPPY, S.RECONNECTING]

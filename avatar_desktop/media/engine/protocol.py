@@ -3,10 +3,11 @@
 App → engine (``cmd``): ``connect{url, token, avatar_identity, gen}``,
 ``send_data{data_b64, topic}``, ``disconnect``, ``quit``.
 Engine → app (``event``): ``ready{frames}``, ``connected``, ``participant{identity, present}``,
-``track{identity, kind, subscribed}``, ``first_frame{width, height}``, ``data{identity, topic,
-data_b64}``, ``reconnecting``, ``reconnected``, ``disconnected{reason}``, ``connect_failed{error}``,
-``stats{...}``, ``audio_output{available, error}``, ``error{error}``. Events of a room carry
-``gen``, the generation its ``connect`` named, so the app can drop a previous room's stragglers.
+``track{identity, kind, subscribed}``, ``first_frame{width, height}``, ``video_stalled{since_ms}``,
+``video_resumed``, ``data{identity, topic, data_b64}``, ``reconnecting``, ``reconnected``,
+``disconnected{reason}``, ``connect_failed{error}``, ``quality{quality}``, ``stats{...}``,
+``audio_output{available, error}``, ``error{error}``. Events of a room carry ``gen``, the
+generation its ``connect`` named, so the app can drop a previous room's stragglers.
 """
 
 from __future__ import annotations

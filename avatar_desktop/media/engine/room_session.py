@@ -43,6 +43,8 @@ class RoomSession:
         self._speaker: SpeakerOutput | None = None
         self._frames_in_window = 0
         self._audio_frames = 0
+        self._last_frame_at: float | None = None
+        self._stalled = False
 
     def emit(self, event: dict[str, Any]) -> None:
         """Every event of this room says which connection it belongs to."""
@@ -86,6 +88,7 @@ class RoomSession:
                 if publication.subscribed and publication.track is not None:
                     self._on_track_subscribed(publication.track, publication, participant)
         self._spawn(self._report_stats(), "stats")
+        self._spawn(self._watch_stalls(), "stall-watch")
 
     def _participant(self, participant: rtc.RemoteParticipant, present: bool) -> None:
         self.emit({"event": "participant", "identity": participant.identity, "present": present})
@@ -129,6 +132,10 @@ class RoomSession:
                 frame = event.frame
                 self.frames.write(frame.width, frame.height, frame.data, time.time_ns() // 1000)
                 self._frames_in_window += 1
+                self._last_frame_at = time.monotonic()
+                if self._stalled:
+                    self._stalled = False
+                    self.emit({"event": "video_resumed"})
                 if not self._first_frame:
                     self._first_frame = True
                     self.emit(
@@ -173,6 +180,18 @@ class RoomSession:
         if participant.identity == self.room.local_participant.identity:
             name = quality.name.removeprefix("QUALITY_").lower()
             self.emit({"event": "quality", "quality": name})
+
+    async def _watch_stalls(self, stall_s: float = 1.0) -> None:
+        """A network cut shorter than LiveKit's own timeouts shows no event at all, only a
+        frozen picture: report it when no frame came for ``stall_s``."""
+        while True:
+            await asyncio.sleep(0.1)
+            last = self._last_frame_at
+            if last is not None and not self._stalled and time.monotonic() - last > stall_s:
+                self._stalled = True
+                self.emit(
+                    {"event": "video_stalled", "since_ms": round((time.monotonic() - last) * 1000)}
+                )
 
     async def _report_stats(self) -> None:
         while True:
