@@ -49,6 +49,9 @@ class FacePainter:
         gradient = np.linspace(60, 110, h, dtype=np.float32)[:, None]
         self.y[:] = gradient.astype(np.uint8)
         self.u[:], self.v[:] = 150, 110  # a blue-grey backdrop
+        stamp_rows = (2 * w // 64 + 2) // 2  # the stamp's two block rows stay black and white
+        self.u[:stamp_rows, : (48 * w // 64) // 2 + 1] = 128
+        self.v[:stamp_rows, : (48 * w // 64) // 2 + 1] = 128
         face = _ellipse(h, w, h * 0.52, w / 2, h * 0.36, h * 0.29)
         self.y[face] = 170
         face_c = face[::2, ::2]

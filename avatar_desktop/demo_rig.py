@@ -1,0 +1,71 @@
+"""The offline demo: the local avatar rig as a child process, and where to reach it.
+
+Not a special code path: the app points the LiveAvatar provider at the rig and does what it
+would do against HeyGen's service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+
+from avatar_desktop.rig.host_address import own_address
+
+DEMO_API_KEY = "demo-key"
+
+
+class DemoRig:
+    def __init__(
+        self, host: str | None = None, port: int = 8780, log_dir: Path | None = None
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.log_dir = log_dir
+        self.base_url = ""
+        self._proc: asyncio.subprocess.Process | None = None
+
+    async def start(self, ready_timeout_s: float = 600.0) -> str:
+        """Starts the rig (the first run may build LiveKit's server) and returns its URL."""
+        host = self.host or own_address()
+        command = [
+            sys.executable,
+            "-m",
+            "avatar_desktop.rig",
+            "--host",
+            host,
+            "--port",
+            str(self.port),
+        ]
+        stderr = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            stderr = (self.log_dir / "demo-rig.log").open("ab")
+        self._proc = await asyncio.create_subprocess_exec(
+            *command,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+            stdin=asyncio.subprocess.DEVNULL,
+        )
+        assert self._proc.stdout is not None
+        while True:
+            line = await asyncio.wait_for(self._proc.stdout.readline(), ready_timeout_s)
+            if not line:
+                raise RuntimeError("the demo rig stopped while starting; see demo-rig.log")
+            text = line.decode(errors="replace").strip()
+            if text.startswith("rig ready "):
+                self.base_url = text.removeprefix("rig ready ")
+                return self.base_url
+
+    async def stop(self) -> None:
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 15)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()

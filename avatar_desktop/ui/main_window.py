@@ -1,0 +1,260 @@
+"""The window: the avatar's video with the current step over it, the conversation beside it,
+Start/Stop/Interrupt, a status bar, and a diagnostics panel. A thin view over the core."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from avatar_desktop.core.events import AvatarEvent
+from avatar_desktop.core.journal import JournalEntry
+from avatar_desktop.core.session_controller import LiveStatus, SessionController
+from avatar_desktop.core.session_state import SessionState, StateChange
+
+from .chat_panel import ChatPanel
+from .session_bridge import SessionBridge
+from .state_text import state_label
+from .video_view import FrameSource, VideoView
+
+log = logging.getLogger(__name__)
+S = SessionState
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        controller: SessionController,
+        frame_source: FrameSource,
+        backend_name: str,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__()
+        self.controller = controller
+        self.backend_name = backend_name
+        self._secrets = secrets
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._last_change: StateChange | None = None
+        self._closing = False
+        self.setWindowTitle("avatar-desktop")
+        self.resize(1180, 680)
+
+        self.video = VideoView()
+        self.video.set_source(frame_source)
+        self.chat = ChatPanel()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.video)
+        splitter.addWidget(self.chat)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([720, 440])
+        self.setCentralWidget(splitter)
+
+        self.start_action = QAction(_tr("Start"), self)
+        self.stop_action = QAction(_tr("Stop"), self)
+        self.interrupt_action = QAction(_tr("Interrupt"), self)
+        self.interrupt_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        toolbar = QToolBar(_tr("Session"))
+        toolbar.setObjectName("sessionToolbar")
+        toolbar.setMovable(False)
+        for action in (self.start_action, self.stop_action, self.interrupt_action):
+            toolbar.addAction(action)
+        self.addToolBar(toolbar)
+        self.start_action.triggered.connect(lambda: self._run(self.controller.start()))
+        self.stop_action.triggered.connect(lambda: self._run(self.controller.stop()))
+        self.interrupt_action.triggered.connect(lambda: self._run(self.controller.interrupt()))
+        self.chat.send_requested.connect(self._send_text)
+
+        self.state_label = QLabel()
+        self.session_label = QLabel()
+        self.elapsed_label = QLabel()
+        self.network_label = QLabel()
+        bar = self.statusBar()
+        bar.addWidget(self.state_label, 1)
+        bar.addPermanentWidget(self.network_label)
+        bar.addPermanentWidget(self.elapsed_label)
+        bar.addPermanentWidget(self.session_label)
+
+        self.diagnostics = QPlainTextEdit()
+        self.diagnostics.setReadOnly(True)
+        self.diagnostics.setMaximumBlockCount(3000)
+        copy_button = QPushButton(_tr("Copy diagnostics"))
+        copy_button.clicked.connect(self.copy_diagnostics)
+        self.stop_stale_button = QPushButton(_tr("Stop stale sessions"))
+        self.stop_stale_button.clicked.connect(lambda: self._run(self._stop_stale()))
+        buttons = QHBoxLayout()
+        buttons.addWidget(copy_button)
+        buttons.addWidget(self.stop_stale_button)
+        buttons.addStretch(1)
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.addWidget(self.diagnostics)
+        column.addLayout(buttons)
+        self.diagnostics_dock = QDockWidget(_tr("Diagnostics"), self)
+        self.diagnostics_dock.setObjectName("diagnostics")
+        self.diagnostics_dock.setWidget(holder)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.diagnostics_dock)
+        self.diagnostics_dock.hide()
+        view_menu = self.menuBar().addMenu(_tr("&View"))
+        view_menu.addAction(self.diagnostics_dock.toggleViewAction())
+
+        bridge = SessionBridge(controller, self)
+        bridge.state_changed.connect(self._on_state)
+        bridge.status_changed.connect(self._on_status)
+        bridge.transcript_changed.connect(self.chat.show_line)
+        bridge.journal_entry.connect(self._on_journal)
+        bridge.avatar_event.connect(self._on_avatar_event)
+        self.bridge = bridge
+
+        self._clock = QTimer(self)
+        self._clock.timeout.connect(self._tick)
+        self._clock.start(500)
+        self._render_state()
+
+    # -- intents -----------------------------------------------------------------------------
+    def _run(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_event_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("action failed", exc_info=error)
+            self.statusBar().showMessage(_tr("That did not work: {0}").format(error), 8000)
+
+    def _send_text(self, text: str, mode: str) -> None:
+        self._run(self.controller.send_text(text, "repeat" if mode == "repeat" else "talk"))
+
+    async def _stop_stale(self) -> None:
+        count = await self.controller.stop_stale_sessions()
+        self.statusBar().showMessage(_tr("Stopped {0} open session(s).").format(count), 8000)
+
+    def copy_diagnostics(self) -> str:
+        state = self.controller.state.value
+        header = f"avatar-desktop diagnostics; backend {self.backend_name}; state {state}"
+        report = self.controller.journal.report(self._secrets, header=header)
+        QGuiApplication.clipboard().setText(report)
+        self.statusBar().showMessage(_tr("Diagnostics copied to the clipboard."), 5000)
+        return report
+
+    # -- views of the core ---------------------------------------------------------------------
+    def _on_state(self, change: StateChange) -> None:
+        self._last_change = change
+        self._render_state()
+
+    def _render_state(self) -> None:
+        state = self.controller.state
+        live = state is S.LIVE
+        self.start_action.setEnabled(state in (S.IDLE, S.FAILED) and not self.controller.running)
+        self.stop_action.setEnabled(self.controller.running or state is S.FAILED)
+        self.interrupt_action.setEnabled(live)
+        self.chat.set_live(live)
+        text = self._overlay_text()
+        self.video.set_overlay("" if live else text, show_picture=state in (S.LIVE, S.RECONNECTING))
+        self.state_label.setText(text if not live else _tr("Live"))
+        grant = self.controller.grant
+        self.session_label.setText(
+            _tr("Session {0}").format(grant.session_id[:12]) if grant else ""
+        )
+        failed = state is S.FAILED and self.controller.last_error is not None
+        self.stop_stale_button.setVisible(
+            failed and self.controller.last_error is not None
+            and self.controller.last_error.kind.value == "concurrent_limit"
+        )  # fmt: skip
+        self._tick()
+
+    def _overlay_text(self) -> str:
+        change = self._last_change
+        controller = self.controller
+        if controller.state is S.FAILED:
+            advice = controller.status.message or _tr("The session failed.")
+            if controller.next_retry_at is not None and controller.running:
+                wait = max(0, round(controller.next_retry_at - time.time()))
+                return _tr("{0}\nTrying again in {1} s (attempt {2} of {3})…").format(
+                    advice, wait, controller.attempt, controller.retry.max_attempts
+                )
+            return advice
+        if controller.state is S.RECONNECTING:
+            return _tr("Reconnecting (attempt {0} of {1})…").format(
+                controller.attempt, controller.retry.max_attempts
+            )
+        return state_label(change)
+
+    def _on_status(self, status: LiveStatus) -> None:
+        self.chat.set_speaking(status.avatar_speaking, status.user_speaking)
+        parts = []
+        if status.quality:
+            parts.append(_tr("Connection: {0}").format(status.quality))
+        if status.rtt_ms is not None:
+            parts.append(_tr("RTT {0} ms").format(round(status.rtt_ms)))
+        if status.fps is not None:
+            parts.append(_tr("{0} fps").format(round(status.fps)))
+        if status.audio_output is False:
+            parts.append(_tr("No speaker found: the avatar's voice cannot be played"))
+        self.network_label.setText(" · ".join(parts))
+
+    def _on_avatar_event(self, _event: AvatarEvent) -> None:
+        status = self.controller.status
+        self.chat.set_speaking(status.avatar_speaking, status.user_speaking)
+
+    def _on_journal(self, entry: JournalEntry) -> None:
+        stamp = time.strftime("%H:%M:%S", time.localtime(entry.at))
+        self.diagnostics.appendPlainText(f"{stamp} {entry.text}")
+
+    def _tick(self) -> None:
+        since = self.controller.status.live_since
+        if since is not None and self.controller.state in (S.LIVE, S.RECONNECTING):
+            seconds = int(time.time() - since)
+            self.elapsed_label.setText(f"{seconds // 60:02d}:{seconds % 60:02d}")
+        else:
+            self.elapsed_label.setText("")
+        if self.controller.state is S.FAILED:
+            text = self._overlay_text()
+            self.video.set_overlay(text, show_picture=False)
+            self.state_label.setText(text.replace("\n", " "))
+
+    # -- closing -------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing always stops the session on the server first (orphans hit the limit)."""
+        if self._closing:
+            event.accept()
+            return
+        event.ignore()
+        self._closing = True
+        self.statusBar().showMessage(_tr("Closing: stopping the session…"))
+        self._run(self._close_then_quit())
+
+    async def _close_then_quit(self) -> None:
+        try:
+            await asyncio.wait_for(self.controller.close(), 10)
+        except TimeoutError:
+            QMessageBox.warning(
+                self, "avatar-desktop", _tr("The session could not be stopped in time.")
+            )
+        self.close()
