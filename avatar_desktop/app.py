@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     quit_event = asyncio.Event()
+    # The window stops its session before it goes; Qt must not end the loop under it.
+    app.setQuitOnLastWindowClosed(False)
     app.lastWindowClosed.connect(quit_event.set)
     with loop:
         return int(loop.run_until_complete(run_window(args, quit_event)))

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 # Build (or find) the LiveKit server before entering the namespace: the build needs the Go proxy.
 .venv/bin/python -m avatar_desktop.rig.livekit_binary
-exec bash scripts/in-test-netns.sh .venv/bin/python -m pytest "$@"
+exec bash scripts/in-test-netns.sh xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python -m pytest "$@"

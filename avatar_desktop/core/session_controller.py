@@ -150,10 +150,18 @@ class SessionController:
     def running(self) -> bool:
         return self._run_task is not None and not self._run_task.done()
 
+    @property
+    def has_work(self) -> bool:
+        """Whether closing needs to wait: a session to stop, or a media engine to end."""
+        return self.running or self._media is not None
+
     # -- user intents ---------------------------------------------------------------------------
     async def start(self) -> None:
         if self.running:
-            return
+            if self.state is not S.IDLE:
+                return
+            assert self._run_task is not None
+            await self._run_task  # the previous session is just finishing its way out
         self.attempt = 1
         self.last_error = None
         self.next_retry_at = None

@@ -79,7 +79,15 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar(_tr("Session"))
         toolbar.setObjectName("sessionToolbar")
         toolbar.setMovable(False)
-        for action in (self.start_action, self.stop_action, self.interrupt_action):
+        self.stop_stale_action = QAction(_tr("Stop stale sessions"), self)
+        self.stop_stale_action.setToolTip(_tr("Stop every session this account has open"))
+        self.stop_stale_action.triggered.connect(lambda: self._run(self._stop_stale()))
+        for action in (
+            self.start_action,
+            self.stop_action,
+            self.interrupt_action,
+            self.stop_stale_action,
+        ):
             toolbar.addAction(action)
         self.addToolBar(toolbar)
         self.start_action.triggered.connect(lambda: self._run(self.controller.start()))
@@ -102,11 +110,8 @@ class MainWindow(QMainWindow):
         self.diagnostics.setMaximumBlockCount(3000)
         copy_button = QPushButton(_tr("Copy diagnostics"))
         copy_button.clicked.connect(self.copy_diagnostics)
-        self.stop_stale_button = QPushButton(_tr("Stop stale sessions"))
-        self.stop_stale_button.clicked.connect(lambda: self._run(self._stop_stale()))
         buttons = QHBoxLayout()
         buttons.addWidget(copy_button)
-        buttons.addWidget(self.stop_stale_button)
         buttons.addStretch(1)
         holder = QWidget()
         column = QVBoxLayout(holder)
@@ -171,8 +176,11 @@ class MainWindow(QMainWindow):
     def _render_state(self) -> None:
         state = self.controller.state
         live = state is S.LIVE
-        self.start_action.setEnabled(state in (S.IDLE, S.FAILED) and not self.controller.running)
-        self.stop_action.setEnabled(self.controller.running or state is S.FAILED)
+        retrying = state is S.FAILED and self.controller.next_retry_at is not None
+        self.start_action.setEnabled(state is S.IDLE or (state is S.FAILED and not retrying))
+        self.stop_action.setEnabled(
+            state not in (S.IDLE, S.ENDING) and (retrying or state is not S.FAILED)
+        )
         self.interrupt_action.setEnabled(live)
         self.chat.set_live(live)
         text = self._overlay_text()
@@ -183,7 +191,7 @@ class MainWindow(QMainWindow):
             _tr("Session {0}").format(grant.session_id[:12]) if grant else ""
         )
         failed = state is S.FAILED and self.controller.last_error is not None
-        self.stop_stale_button.setVisible(
+        self.stop_stale_action.setVisible(
             failed and self.controller.last_error is not None
             and self.controller.last_error.kind.value == "concurrent_limit"
         )  # fmt: skip
@@ -242,7 +250,7 @@ class MainWindow(QMainWindow):
     # -- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing always stops the session on the server first (orphans hit the limit)."""
-        if self._closing:
+        if self._closing or not self.controller.has_work:
             event.accept()
             return
         event.ignore()

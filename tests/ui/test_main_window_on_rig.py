@@ -1,0 +1,106 @@
+"""The window as a person uses it, headless under Xvfb, against the rig in its namespace."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from avatar_desktop.core.session_state import SessionState
+from tests.rig_harness import RigHandle
+from tests.ui.conftest import UiHarness
+
+pytestmark = pytest.mark.e2e
+S = SessionState
+
+
+def go_live(ui: UiHarness) -> None:
+    assert ui.window.start_action.isEnabled()
+    ui.window.start_action.trigger()
+    ui.until(lambda: ui.controller.state is S.LIVE)
+    ui.until(lambda: ui.window.video.stats.frames_painted >= 15)
+
+
+def test_start_goes_live_with_frames_painted_and_status(ui: UiHarness) -> None:
+    assert "Press Start" in ui.window.state_label.text()
+    go_live(ui)
+    window = ui.window
+    assert window.video.has_picture
+    assert window.state_label.text() == "Live"
+    assert window.session_label.text().startswith("Session ")
+    assert not window.start_action.isEnabled() and window.stop_action.isEnabled()
+    assert window.chat.input.isEnabled()
+    ui.until(lambda: "fps" in window.network_label.text(), 5)
+
+
+def test_text_in_both_modes_and_interrupt(ui: UiHarness) -> None:
+    go_live(ui)
+    chat = ui.window.chat
+    chat.say_mode.click()
+    QTest.keyClicks(chat.input, "Good afternoon from the test")
+    QTest.keyClick(chat.input, Qt.Key.Key_Return)
+    ui.until(lambda: "Avatar: Good afternoon from the test" in chat.lines())
+    assert chat.lines()[:2] == ["You: Good afternoon from the test",
+                                "Avatar: Good afternoon from the test"]  # fmt: skip
+    chat.ask_mode.click()
+    QTest.keyClicks(chat.input, "What do you like to do on weekends?")
+    QTest.keyClick(chat.input, Qt.Key.Key_Return)
+    ui.until(
+        lambda: any(line.startswith("Avatar: You said: What do you like") for line in chat.lines())
+    )
+    ui.until(lambda: ui.controller.status.avatar_speaking, 10)
+    assert chat.speaking.text() != ""
+    ui.window.interrupt_action.trigger()
+    ui.until(lambda: not ui.controller.status.avatar_speaking, 5)
+
+
+def test_stop_leaves_no_session_open(ui: UiHarness, rig: RigHandle) -> None:
+    go_live(ui)
+    ui.window.stop_action.trigger()
+    ui.until(lambda: ui.controller.state is S.IDLE)
+    assert rig.state()["active_sessions"] == 0
+    assert ui.window.start_action.isEnabled()
+    assert "Press Start" in ui.window.state_label.text()
+
+
+def test_closing_the_window_mid_session_stops_it(ui: UiHarness, rig: RigHandle) -> None:
+    go_live(ui)
+    ui.window.close()
+    ui.until(lambda: not ui.window.isVisible(), 15)
+    assert rig.state()["active_sessions"] == 0
+
+
+def test_bad_key_says_what_to_do_and_does_not_loop(ui: UiHarness, rig: RigHandle) -> None:
+    rig.fault(kind="http", endpoint="/v1/sessions/token", status=401, count=1)
+    ui.window.start_action.trigger()
+    ui.until(lambda: ui.controller.state is S.FAILED and not ui.controller.running)
+    assert "API key" in ui.window.state_label.text()
+    assert ui.window.start_action.isEnabled()
+
+
+def test_concurrent_limit_offers_to_stop_stale_sessions(ui: UiHarness, rig: RigHandle) -> None:
+    rig.fault(kind="http", endpoint="/v1/sessions/token", error="concurrent_limit", count=1)
+    ui.window.start_action.trigger()
+    ui.until(lambda: ui.controller.state is S.FAILED and not ui.controller.running)
+    assert "Stop the stale sessions" in ui.window.state_label.text()
+    assert ui.window.stop_stale_action.isVisible()
+    ui.window.stop_stale_action.trigger()
+    ui.until(lambda: "Stopped 0 open session(s)." in ui.window.statusBar().currentMessage(), 10)
+
+
+def test_network_cut_shows_reconnecting_then_live(ui: UiHarness, rig: RigHandle) -> None:
+    go_live(ui)
+    rig.fault(kind="network_cut", seconds=3)
+    ui.until(lambda: ui.controller.state is S.RECONNECTING, 10)
+    assert ui.window.state_label.text().startswith("Reconnecting")
+    painted = ui.window.video.stats.frames_painted
+    ui.until(lambda: ui.controller.state is S.LIVE, 40)
+    ui.until(lambda: ui.window.video.stats.frames_painted > painted + 15, 10)
+
+
+def test_diagnostics_are_copied_without_secrets(ui: UiHarness, rig: RigHandle) -> None:
+    go_live(ui)
+    report = ui.window.copy_diagnostics()
+    assert "waiting_for_avatar → live" in report
+    assert rig.api_key not in report
+    assert "eyJ" not in report  # no token of any kind
