@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.perf import bench_rig
+from tests.perf import bench_rig, bench_window
 
 pytestmark = pytest.mark.e2e
 
@@ -20,3 +20,12 @@ def test_bench_rig_smoke(tmp_path: Path) -> None:
     assert result["fps"] >= 15
     assert result["stamped_frames"] >= 0.9 * result["frames_received"]
     assert result["latency_ms_p50"] is not None and 0 < result["latency_ms_p50"] < 1000
+
+
+def test_bench_window_smoke(tmp_path: Path, qapp: object) -> None:
+    report = bench_window.main(["--smoke", "--json", str(tmp_path / "w.json"), "--port", "8830"])
+    (result,) = report["results"]
+    assert result["painted_fps"] >= 10
+    assert result["distinct_frames_shown"] >= 20
+    assert result["click_to_first_frame_ms"] < 15_000
+    assert result["received_to_painted_ms_p50"] is not None
