@@ -19,6 +19,7 @@ from avatar_desktop.core.session_controller import SessionController, Timing
 from avatar_desktop.core.session_state import SessionState, StateChange
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.base import SessionSettings
+from avatar_desktop.providers.heygen_streaming import HeygenStreamingProvider
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from tests.rig_harness import RigHandle
 
@@ -246,3 +247,30 @@ async def test_network_cut_shows_reconnecting_then_video_comes_back(
     await harness.until(lambda: S.RECONNECTING in harness.states, 15)
     await harness.until(lambda: c.state is S.LIVE and (c.status.fps or 0) > 5, 40)
     assert harness.states[:5] == [*HAPPY, S.RECONNECTING]
+
+
+async def test_streaming_v1_backend_goes_live_and_talks(rig: RigHandle) -> None:
+    provider = HeygenStreamingProvider(rig.api_key, base_url=rig.base_url, timeout_s=5)
+    engines: list[MediaEngine] = []
+
+    def media_factory(on_event: Callable[[MediaEvent], None]) -> MediaPort:
+        engines.append(MediaEngine(on_event))
+        return engines[-1]
+
+    controller = SessionController(provider, media_factory, SessionSettings(quality="medium"))
+    harness = Harness(controller)
+    try:
+        await controller.start()
+        await harness.until_state(S.LIVE)
+        assert harness.states == HAPPY
+        await controller.send_text("Tell me a story", "talk")
+        await harness.until(lambda: any(ln.speaker == "avatar" and ln.final
+                                        for ln in controller.conversation.lines))  # fmt: skip
+        said = [ln.text for ln in controller.conversation.lines if ln.speaker == "avatar"]
+        assert said[0].startswith("You said: Tell me a story")
+        await controller.stop()
+        assert harness.states[-2:] == [S.ENDING, S.IDLE]
+        assert await provider.active_session_ids() == []
+    finally:
+        await controller.close()
+        await provider.aclose()
