@@ -8,6 +8,7 @@ import asyncio
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -103,6 +104,10 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     name = "Demo (offline)" if rig is not None else backend
     window = MainWindow(controller, engines.latest_frame, name, secrets=(api_key,))
     window.show()
+    # Ctrl+C and SIGTERM close the window the user's way: the session is stopped on the server.
+    # (Python runs the handler between the window's timer ticks.)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: window.close())
     if not args.no_autostart:
         await controller.start()
     await quit_event.wait()
