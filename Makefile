@@ -15,8 +15,8 @@ test: bootstrap check pytest
 check: lint typecheck
 
 lint:
-	$(VENV)/bin/ruff check avatar_desktop tests
-	$(VENV)/bin/ruff format --check avatar_desktop tests
+	$(VENV)/bin/ruff check avatar_desktop tests scripts
+	$(VENV)/bin/ruff format --check avatar_desktop tests scripts
 	$(VENV)/bin/lint-imports
 
 typecheck:

@@ -32,7 +32,7 @@ from avatar_desktop.core.session_state import SessionState, StateChange
 
 from .chat_panel import ChatPanel
 from .session_bridge import SessionBridge
-from .state_text import state_label
+from .state_text import advice, gave_up, state_label
 from .video_view import FrameSource, VideoView
 
 log = logging.getLogger(__name__)
@@ -201,13 +201,16 @@ class MainWindow(QMainWindow):
         change = self._last_change
         controller = self.controller
         if controller.state is S.FAILED:
-            advice = controller.status.message or _tr("The session failed.")
+            error = controller.last_error
+            what = advice(error.kind) if error is not None else _tr("The session failed.")
             if controller.next_retry_at is not None and controller.running:
                 wait = max(0, round(controller.next_retry_at - time.time()))
                 return _tr("{0}\nTrying again in {1} s (attempt {2} of {3})…").format(
-                    advice, wait, controller.attempt, controller.retry.max_attempts
+                    what, wait, controller.attempt, controller.retry.max_attempts
                 )
-            return advice
+            if error is not None and not error.kind.terminal:
+                return f"{what}\n{gave_up(controller.attempt)}"
+            return what
         if controller.state is S.RECONNECTING:
             return _tr("Reconnecting (attempt {0} of {1})…").format(
                 controller.attempt, controller.retry.max_attempts

@@ -1,0 +1,235 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="es">
+  <context>
+    <name>ChatPanel</name>
+    <message>
+      <source>Type a message and press Enter</source>
+      <translation>Escribe un mensaje y pulsa Intro</translation>
+    </message>
+    <message>
+      <source>Send</source>
+      <translation>Enviar</translation>
+    </message>
+    <message>
+      <source>Ask the avatar</source>
+      <translation>Preguntar al avatar</translation>
+    </message>
+    <message>
+      <source>Say exactly</source>
+      <translation>Decir tal cual</translation>
+    </message>
+    <message>
+      <source>The avatar answers your message</source>
+      <translation>El avatar responde a tu mensaje</translation>
+    </message>
+    <message>
+      <source>The avatar says your words as they are</source>
+      <translation>El avatar dice tus palabras tal cual</translation>
+    </message>
+    <message>
+      <source>You</source>
+      <translation>Tú</translation>
+    </message>
+    <message>
+      <source>Avatar</source>
+      <translation>Avatar</translation>
+    </message>
+    <message>
+      <source>The avatar is speaking…</source>
+      <translation>El avatar está hablando…</translation>
+    </message>
+    <message>
+      <source>The avatar hears you…</source>
+      <translation>El avatar te escucha…</translation>
+    </message>
+  </context>
+  <context>
+    <name>MainWindow</name>
+    <message>
+      <source>Start</source>
+      <translation>Iniciar</translation>
+    </message>
+    <message>
+      <source>Stop</source>
+      <translation>Detener</translation>
+    </message>
+    <message>
+      <source>Interrupt</source>
+      <translation>Interrumpir</translation>
+    </message>
+    <message>
+      <source>Session</source>
+      <translation>Sesión</translation>
+    </message>
+    <message>
+      <source>Stop stale sessions</source>
+      <translation>Cerrar sesiones abandonadas</translation>
+    </message>
+    <message>
+      <source>Stop every session this account has open</source>
+      <translation>Cierra todas las sesiones abiertas de esta cuenta</translation>
+    </message>
+    <message>
+      <source>Copy diagnostics</source>
+      <translation>Copiar diagnóstico</translation>
+    </message>
+    <message>
+      <source>Diagnostics</source>
+      <translation>Diagnóstico</translation>
+    </message>
+    <message>
+      <source>&amp;View</source>
+      <translation>&amp;Ver</translation>
+    </message>
+    <message>
+      <source>Diagnostics copied to the clipboard.</source>
+      <translation>Diagnóstico copiado al portapapeles.</translation>
+    </message>
+    <message>
+      <source>Closing: stopping the session…</source>
+      <translation>Cerrando: deteniendo la sesión…</translation>
+    </message>
+    <message>
+      <source>Live</source>
+      <translation>En directo</translation>
+    </message>
+    <message>
+      <source>The session failed.</source>
+      <translation>La sesión ha fallado.</translation>
+    </message>
+    <message>
+      <source>No speaker found: the avatar's voice cannot be played</source>
+      <translation>No hay altavoz: no se puede reproducir la voz del avatar</translation>
+    </message>
+    <message>
+      <source>Stopped {0} open session(s).</source>
+      <translation>Se cerraron {0} sesiones abiertas.</translation>
+    </message>
+    <message>
+      <source>Reconnecting (attempt {0} of {1})…</source>
+      <translation>Reconectando (intento {0} de {1})…</translation>
+    </message>
+    <message>
+      <source>The session could not be stopped in time.</source>
+      <translation>No se pudo detener la sesión a tiempo.</translation>
+    </message>
+    <message>
+      <source>That did not work: {0}</source>
+      <translation>No funcionó: {0}</translation>
+    </message>
+    <message>
+      <source>Session {0}</source>
+      <translation>Sesión {0}</translation>
+    </message>
+    <message>
+      <source>{0}
+Trying again in {1} s (attempt {2} of {3})…</source>
+      <translation>{0}
+Reintentando en {1} s (intento {2} de {3})…</translation>
+    </message>
+    <message>
+      <source>Connection: {0}</source>
+      <translation>Conexión: {0}</translation>
+    </message>
+    <message>
+      <source>RTT {0} ms</source>
+      <translation>RTT {0} ms</translation>
+    </message>
+    <message>
+      <source>{0} fps</source>
+      <translation>{0} fps</translation>
+    </message>
+  </context>
+  <context>
+    <name>SessionState</name>
+    <message>
+      <source>Something went wrong.</source>
+      <translation>Algo salió mal.</translation>
+    </message>
+    <message>
+      <source>Ready. Press Start to meet the avatar.</source>
+      <translation>Listo. Pulsa Iniciar para conocer al avatar.</translation>
+    </message>
+    <message>
+      <source>Creating session…</source>
+      <translation>Creando sesión…</translation>
+    </message>
+    <message>
+      <source>Connecting…</source>
+      <translation>Conectando…</translation>
+    </message>
+    <message>
+      <source>Waiting for the avatar…</source>
+      <translation>Esperando al avatar…</translation>
+    </message>
+    <message>
+      <source>Live</source>
+      <translation>En directo</translation>
+    </message>
+    <message>
+      <source>Reconnecting…</source>
+      <translation>Reconectando…</translation>
+    </message>
+    <message>
+      <source>Ending the session…</source>
+      <translation>Terminando la sesión…</translation>
+    </message>
+    <message>
+      <source>The API key was refused. Check it in Settings.</source>
+      <translation>La clave de API fue rechazada. Revísala en Ajustes.</translation>
+    </message>
+    <message>
+      <source>That avatar does not exist for this account. Pick another one.</source>
+      <translation>Ese avatar no existe en esta cuenta. Elige otro.</translation>
+    </message>
+    <message>
+      <source>The account has no credits left. Add credits, then start again.</source>
+      <translation>La cuenta no tiene créditos. Añade créditos y vuelve a empezar.</translation>
+    </message>
+    <message>
+      <source>Too many sessions are open for this account. Stop the stale sessions, then start again.</source>
+      <translation>Hay demasiadas sesiones abiertas en esta cuenta. Cierra las sesiones abandonadas y vuelve a empezar.</translation>
+    </message>
+    <message>
+      <source>The service asked us to slow down. Trying again shortly.</source>
+      <translation>El servicio pidió ir más despacio. Se reintentará en breve.</translation>
+    </message>
+    <message>
+      <source>The avatar service had an error. Trying again.</source>
+      <translation>El servicio del avatar tuvo un error. Reintentando.</translation>
+    </message>
+    <message>
+      <source>The avatar service cannot be reached. Check the network.</source>
+      <translation>No se puede contactar con el servicio del avatar. Revisa la red.</translation>
+    </message>
+    <message>
+      <source>The avatar service did not answer in time.</source>
+      <translation>El servicio del avatar no respondió a tiempo.</translation>
+    </message>
+    <message>
+      <source>The avatar service answered something we do not understand.</source>
+      <translation>El servicio del avatar respondió algo que no entendemos.</translation>
+    </message>
+    <message>
+      <source>The service ended the session.</source>
+      <translation>El servicio terminó la sesión.</translation>
+    </message>
+    <message>
+      <source>The avatar's video did not arrive in time.</source>
+      <translation>El vídeo del avatar no llegó a tiempo.</translation>
+    </message>
+    <message>
+      <source>Could not join the avatar's room.</source>
+      <translation>No se pudo entrar en la sala del avatar.</translation>
+    </message>
+    <message>
+      <source>Gave up after {0} attempts. Press Start to try again.</source>
+      <translation>Se abandonó tras {0} intentos. Pulsa Iniciar para volver a intentarlo.</translation>
+    </message>
+    <message>
+      <source>Creating a new session (attempt {0} of {1})…</source>
+      <translation>Creando una sesión nueva (intento {0} de {1})…</translation>
+    </message>
+  </context>
+</TS>
