@@ -15,10 +15,11 @@ from pathlib import Path
 
 import platformdirs
 
+from avatar_desktop.config import AppSettings, load_api_key, save_api_key
 from avatar_desktop.core.journal import redact
 from avatar_desktop.core.ledger import SessionLedger
 from avatar_desktop.core.media_port import MediaEvent, MediaPort
-from avatar_desktop.core.session_controller import SessionController
+from avatar_desktop.core.session_controller import SessionController, Timing
 from avatar_desktop.demo_rig import DEMO_API_KEY, DemoRig
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.media.frame_buffer import Frame
@@ -79,31 +80,111 @@ def make_provider(backend: str, api_key: str, base_url: str | None) -> AvatarPro
     return LiveAvatarProvider(api_key, base_url or liveavatar.DEFAULT_BASE_URL)
 
 
+def session_settings(settings: AppSettings, demo: bool) -> SessionSettings:
+    return SessionSettings(
+        avatar_id=settings.avatar_id or ("demo-avatar" if demo else ""),
+        voice_id=settings.voice_id or None,
+        context_id=settings.context_id or None,
+        language=settings.avatar_language,
+        quality=settings.quality,
+        sandbox=settings.sandbox,
+        push_to_talk=False,
+    )
+
+
+class Backend:
+    """The provider in use and, for the offline demo, the rig it talks to."""
+
+    def __init__(self, rig_host: str | None, log_dir: Path) -> None:
+        self.rig_host = rig_host
+        self.log_dir = log_dir
+        self.rig: DemoRig | None = None
+        self.provider: AvatarProvider | None = None
+        self.name = ""
+        self.secret = ""
+        self.notice = ""
+
+    async def switch(self, settings: AppSettings, force_demo: bool = False) -> AvatarProvider:
+        """Builds the provider the settings ask for; the demo when there is no key for it."""
+        backend = "demo" if force_demo else settings.backend
+        api_key = None if backend == "demo" else load_api_key(backend)
+        self.notice = ""
+        if backend != "demo" and api_key is None:
+            self.notice = f"No API key stored for {backend}: showing the offline demo avatar."
+            backend = "demo"
+        if self.provider is not None:
+            await self.provider.aclose()
+        if backend == "demo":
+            if self.rig is None:
+                self.rig = DemoRig(host=self.rig_host, log_dir=self.log_dir)
+                log.info("starting the offline demo avatar")
+                await self.rig.start()
+            self.provider = LiveAvatarProvider(DEMO_API_KEY, self.rig.base_url)
+            self.name, self.secret = "Demo (offline)", DEMO_API_KEY
+        else:
+            assert api_key is not None
+            if self.rig is not None:
+                await self.rig.stop()
+                self.rig = None
+            self.provider = make_provider(backend, api_key, settings.service_url or None)
+            self.name, self.secret = backend, api_key
+        return self.provider
+
+    @property
+    def demo(self) -> bool:
+        return self.rig is not None
+
+    async def close(self) -> None:
+        if self.provider is not None:
+            await self.provider.aclose()
+        if self.rig is not None:
+            await self.rig.stop()
+
+
 async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int:
-    from avatar_desktop.config import load_api_key
-    from avatar_desktop.ui.main_window import MainWindow
+    from PySide6.QtCore import QSettings
+
+    from avatar_desktop.ui.main_window import MainWindow, SettingsHooks, SettingsOutcome
 
     data_dir = Path(platformdirs.user_data_dir("avatar-desktop", appauthor=False))
     log_dir = Path(platformdirs.user_log_dir("avatar-desktop", appauthor=False))
-    api_key = None if args.demo else load_api_key(args.backend)
-    rig: DemoRig | None = None
-    backend, base_url = args.backend, args.service_url
-    if api_key is None:
-        rig = DemoRig(host=args.rig_host, log_dir=log_dir)
-        log.info("no API key configured: starting the offline demo avatar")
-        base_url = await rig.start()
-        api_key, backend = DEMO_API_KEY, "liveavatar"
-    provider = make_provider(backend, api_key, base_url)
+    store = QSettings("avatar-desktop", "avatar-desktop")
+    settings = AppSettings.load(store)
+    if args.backend:
+        settings.backend = args.backend
+    if args.service_url:
+        settings.service_url = args.service_url
+    backend = Backend(args.rig_host, log_dir)
+    provider = await backend.switch(settings, force_demo=args.demo)
     engines = EngineHolder(log_dir)
     controller = SessionController(
         provider,
         engines.factory,
-        SessionSettings(),
+        session_settings(settings, backend.demo),
+        timing=Timing(first_frame_deadline_s=settings.first_frame_deadline_s),
         ledger=SessionLedger(data_dir / "open-sessions.json"),
     )
-    name = "Demo (offline)" if rig is not None else backend
-    window = MainWindow(controller, engines.latest_frame, name, secrets=(api_key,))
+
+    async def apply_settings(new: AppSettings, api_key: str | None) -> SettingsOutcome:
+        """Saves what the dialog chose; switches backend now when no session runs."""
+        new.save(store)
+        if api_key is not None and new.backend != "demo":
+            save_api_key(new.backend, api_key)
+        if controller.running:
+            return "after_stop"
+        controller.provider = await backend.switch(new)
+        controller.settings = session_settings(new, backend.demo)
+        controller.timing = Timing(first_frame_deadline_s=new.first_frame_deadline_s)
+        window.backend_name, window.secrets = backend.name, (backend.secret,)
+        return "no_key" if backend.notice else "applied"
+
+    window = MainWindow(controller, engines.latest_frame, backend.name, secrets=(backend.secret,))
+    window.enable_settings(
+        SettingsHooks(current=lambda: (AppSettings.load(store), has_keys()), apply=apply_settings)
+    )
     window.show()
+    if backend.notice:
+        window.statusBar().showMessage(backend.notice, 15000)
     # Ctrl+C and SIGTERM close the window the user's way: the session is stopped on the server.
     # (Python runs the handler between the window's timer ticks.)
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -112,10 +193,12 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
         await controller.start()
     await quit_event.wait()
     await controller.close()
-    await provider.aclose()
-    if rig is not None:
-        await rig.stop()
+    await backend.close()
     return 0
+
+
+def has_keys() -> dict[str, bool]:
+    return {b: load_api_key(b) is not None for b in ("liveavatar", "heygen_streaming")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,9 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("avatar-desktop")
+    from PySide6.QtCore import QSettings
+
     from avatar_desktop.ui.translations import install_translator
 
-    install_translator(app)
+    language = AppSettings.load(QSettings("avatar-desktop", "avatar-desktop")).ui_language
+    install_translator(app, language or None)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     quit_event = asyncio.Event()

@@ -14,7 +14,7 @@ from avatar_desktop.core.events import AvatarEvent
 
 from .base import Publish, SessionGrant, SessionSettings, TextMode
 from .http_errors import data_of, transport_error
-from .messages import json_object, v1_event
+from .messages import json_object, named_items, v1_event
 
 DEFAULT_BASE_URL = "https://api.heygen.com"
 OK_CODES = (100, 1000)
@@ -107,6 +107,13 @@ class HeygenStreamingProvider:
         data = await self._call("GET", "/v1/streaming.list", self._key_header())
         sessions = data.get("sessions", []) if isinstance(data, dict) else []
         return [str(s["session_id"]) for s in sessions if isinstance(s, dict) and "session_id" in s]
+
+    async def list_avatars(self) -> list[tuple[str, str]]:
+        data = await self._call("GET", "/v1/streaming/avatar.list", self._key_header())
+        return named_items(data, "avatar_id", "pose_name")
+
+    async def list_voices(self) -> list[tuple[str, str]]:
+        return []  # v1 has no voice listing; a voice id can still be typed
 
     async def send_text(
         self, grant: SessionGrant, text: str, mode: TextMode, publish: Publish

@@ -19,7 +19,7 @@ from avatar_desktop.core.events import AvatarEvent
 
 from .base import Publish, SessionGrant, SessionSettings, TextMode
 from .http_errors import data_of, transport_error
-from .messages import json_object, liveavatar_event
+from .messages import json_object, liveavatar_event, named_items
 
 DEFAULT_BASE_URL = "https://api.liveavatar.com"
 COMMANDS_TOPIC = "agent-control"
@@ -110,6 +110,12 @@ class LiveAvatarProvider:
         data = await self._get("/v1/sessions", {"type": "active"})
         sessions = data.get("sessions", []) if isinstance(data, dict) else []
         return [str(s["session_id"]) for s in sessions if isinstance(s, dict) and "session_id" in s]
+
+    async def list_avatars(self) -> list[tuple[str, str]]:
+        return named_items(await self._get("/v1/avatars"), "id", "name")
+
+    async def list_voices(self) -> list[tuple[str, str]]:
+        return named_items(await self._get("/v1/voices"), "id", "name")
 
     async def stop_session_by_id(self, session_id: str) -> None:
         """Stops a stale session we no longer hold a token for (X-API-KEY + body)."""

@@ -80,3 +80,15 @@ def v1_event(message: dict[str, Any]) -> AvatarEvent | None:
             return None
         return TranscriptPiece("avatar" if kind.startswith("avatar") else "user", text, final=False)
     return None
+
+
+def named_items(data: Any, id_key: str, name_key: str) -> list[tuple[str, str]]:
+    """(id, name) pairs from a listing, whether bare or under ``results``; junk is skipped."""
+    items = data.get("results", []) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        return []
+    return [
+        (str(item[id_key]), str(item.get(name_key) or item[id_key]))
+        for item in items
+        if isinstance(item, dict) and item.get(id_key)
+    ]

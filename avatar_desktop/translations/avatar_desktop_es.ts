@@ -79,6 +79,10 @@
       <translation>Diagnóstico</translation>
     </message>
     <message>
+      <source>Settings…</source>
+      <translation>Ajustes…</translation>
+    </message>
+    <message>
       <source>&amp;View</source>
       <translation>&amp;Ver</translation>
     </message>
@@ -91,6 +95,10 @@
       <translation>Cerrando: deteniendo la sesión…</translation>
     </message>
     <message>
+      <source>There is no system keychain here, so the API key could not be saved.</source>
+      <translation>No hay llavero del sistema, así que no se pudo guardar la clave de API.</translation>
+    </message>
+    <message>
       <source>Live</source>
       <translation>En directo</translation>
     </message>
@@ -101,6 +109,18 @@
     <message>
       <source>No speaker found: the avatar's voice cannot be played</source>
       <translation>No hay altavoz: no se puede reproducir la voz del avatar</translation>
+    </message>
+    <message>
+      <source>Settings saved.</source>
+      <translation>Ajustes guardados.</translation>
+    </message>
+    <message>
+      <source>Saved. The new settings apply after you stop this session.</source>
+      <translation>Guardado. Los ajustes nuevos se aplican cuando detengas esta sesión.</translation>
+    </message>
+    <message>
+      <source>No API key is stored for that backend: showing the offline demo.</source>
+      <translation>No hay clave de API guardada para ese servicio: se muestra la demo sin conexión.</translation>
     </message>
     <message>
       <source>Stopped {0} open session(s).</source>
@@ -230,6 +250,97 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
     <message>
       <source>Creating a new session (attempt {0} of {1})…</source>
       <translation>Creando una sesión nueva (intento {0} de {1})…</translation>
+    </message>
+  </context>
+  <context>
+    <name>SettingsDialog</name>
+    <message>
+      <source>Settings</source>
+      <translation>Ajustes</translation>
+    </message>
+    <message>
+      <source>Stored in the system keychain</source>
+      <translation>Se guarda en el llavero del sistema</translation>
+    </message>
+    <message>
+      <source>Default: the service's own address</source>
+      <translation>Por defecto: la dirección del propio servicio</translation>
+    </message>
+    <message>
+      <source>Without a context, a LiveAvatar FULL avatar ignores what you say.</source>
+      <translation>Sin un contexto, un avatar LiveAvatar FULL ignora lo que dices.</translation>
+    </message>
+    <message>
+      <source>System</source>
+      <translation>Sistema</translation>
+    </message>
+    <message>
+      <source>Sandbox (free, one-minute sessions)</source>
+      <translation>Sandbox (gratis, sesiones de un minuto)</translation>
+    </message>
+    <message>
+      <source>Backend</source>
+      <translation>Servicio</translation>
+    </message>
+    <message>
+      <source>API key</source>
+      <translation>Clave de API</translation>
+    </message>
+    <message>
+      <source>Service address</source>
+      <translation>Dirección del servicio</translation>
+    </message>
+    <message>
+      <source>Avatar</source>
+      <translation>Avatar</translation>
+    </message>
+    <message>
+      <source>Voice</source>
+      <translation>Voz</translation>
+    </message>
+    <message>
+      <source>Context</source>
+      <translation>Contexto</translation>
+    </message>
+    <message>
+      <source>Video quality</source>
+      <translation>Calidad de vídeo</translation>
+    </message>
+    <message>
+      <source>Avatar's language</source>
+      <translation>Idioma del avatar</translation>
+    </message>
+    <message>
+      <source>App language</source>
+      <translation>Idioma de la aplicación</translation>
+    </message>
+    <message>
+      <source>Video deadline</source>
+      <translation>Plazo para el vídeo</translation>
+    </message>
+    <message>
+      <source>Demo (offline avatar)</source>
+      <translation>Demo (avatar sin conexión)</translation>
+    </message>
+    <message>
+      <source>LiveAvatar</source>
+      <translation>LiveAvatar</translation>
+    </message>
+    <message>
+      <source>HeyGen Streaming (v1)</source>
+      <translation>HeyGen Streaming (v1)</translation>
+    </message>
+    <message>
+      <source>The demo needs no key.</source>
+      <translation>La demo no necesita clave.</translation>
+    </message>
+    <message>
+      <source>A key is stored. Type a new one to replace it.</source>
+      <translation>Hay una clave guardada. Escribe otra para sustituirla.</translation>
+    </message>
+    <message>
+      <source>No key stored yet.</source>
+      <translation>Aún no hay ninguna clave guardada.</translation>
     </message>
   </context>
 </TS>

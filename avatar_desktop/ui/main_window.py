@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from keyring.errors import KeyringError
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -25,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from avatar_desktop.config import AppSettings
+from avatar_desktop.core.errors import AvatarServiceError
 from avatar_desktop.core.events import AvatarEvent
 from avatar_desktop.core.journal import JournalEntry
 from avatar_desktop.core.session_controller import LiveStatus, SessionController
@@ -32,11 +36,23 @@ from avatar_desktop.core.session_state import SessionState, StateChange
 
 from .chat_panel import ChatPanel
 from .session_bridge import SessionBridge
+from .settings_dialog import SettingsDialog
 from .state_text import advice, gave_up, state_label
 from .video_view import FrameSource, VideoView
 
 log = logging.getLogger(__name__)
 S = SessionState
+
+
+SettingsOutcome = Literal["applied", "after_stop", "no_key"]
+
+
+@dataclass(frozen=True)
+class SettingsHooks:
+    """How the window reads the settings and has the app apply new ones."""
+
+    current: Callable[[], tuple[AppSettings, dict[str, bool]]]
+    apply: Callable[[AppSettings, str | None], Awaitable[SettingsOutcome]]
 
 
 def _tr(text: str) -> str:
@@ -54,8 +70,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.controller = controller
         self.backend_name = backend_name
-        self._secrets = secrets
+        self.secrets = secrets
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._settings_hooks: SettingsHooks | None = None
         self._last_change: StateChange | None = None
         self._closing = False
         self.setWindowTitle("avatar-desktop")
@@ -122,6 +139,11 @@ class MainWindow(QMainWindow):
         self.diagnostics_dock.setWidget(holder)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.diagnostics_dock)
         self.diagnostics_dock.hide()
+        self.settings_action = QAction(_tr("Settings…"), self)
+        self.settings_action.setEnabled(False)
+        self.settings_action.triggered.connect(lambda: self._run(self._open_settings()))
+        toolbar.addSeparator()
+        toolbar.addAction(self.settings_action)
         view_menu = self.menuBar().addMenu(_tr("&View"))
         view_menu.addAction(self.diagnostics_dock.toggleViewAction())
 
@@ -136,6 +158,47 @@ class MainWindow(QMainWindow):
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick)
         self._clock.start(500)
+        self._render_state()
+
+    def enable_settings(self, hooks: SettingsHooks) -> None:
+        self._settings_hooks = hooks
+        self.settings_action.setEnabled(True)
+
+    async def _open_settings(self) -> None:
+        hooks = self._settings_hooks
+        if hooks is None:
+            return
+        current, has_key = hooks.current()
+        avatars: list[tuple[str, str]] = []
+        voices: list[tuple[str, str]] = []
+        try:
+            async with asyncio.timeout(5):
+                avatars = await self.controller.provider.list_avatars()
+                voices = await self.controller.provider.list_voices()
+        except (AvatarServiceError, TimeoutError) as exc:
+            log.info("could not list avatars and voices: %s", exc)
+        dialog = SettingsDialog(current, has_key, avatars, voices, self)
+        self.settings_dialog = dialog
+
+        def done(result: int) -> None:
+            if result == SettingsDialog.DialogCode.Accepted:
+                self._run(self._apply(hooks, dialog.result_settings(), dialog.new_api_key()))
+            dialog.deleteLater()
+
+        dialog.finished.connect(done)
+        dialog.open()
+
+    async def _apply(self, hooks: SettingsHooks, settings: AppSettings, key: str | None) -> None:
+        try:
+            outcome = await hooks.apply(settings, key)
+            message = {
+                "applied": _tr("Settings saved."),
+                "after_stop": _tr("Saved. The new settings apply after you stop this session."),
+                "no_key": _tr("No API key is stored for that backend: showing the offline demo."),
+            }[outcome]
+        except KeyringError:
+            message = _tr("There is no system keychain here, so the API key could not be saved.")
+        self.statusBar().showMessage(message, 10000)
         self._render_state()
 
     # -- intents -----------------------------------------------------------------------------
@@ -163,7 +226,7 @@ class MainWindow(QMainWindow):
     def copy_diagnostics(self) -> str:
         state = self.controller.state.value
         header = f"avatar-desktop diagnostics; backend {self.backend_name}; state {state}"
-        report = self.controller.journal.report(self._secrets, header=header)
+        report = self.controller.journal.report(self.secrets, header=header)
         QGuiApplication.clipboard().setText(report)
         self.statusBar().showMessage(_tr("Diagnostics copied to the clipboard."), 5000)
         return report

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from keyring.errors import NoKeyringError
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from avatar_desktop.config import AppSettings
 from avatar_desktop.core.session_state import SessionState
+from avatar_desktop.ui.main_window import SettingsHooks, SettingsOutcome
 from tests.rig_harness import RigHandle
 from tests.ui.conftest import UiHarness
 
@@ -104,3 +109,55 @@ def test_diagnostics_are_copied_without_secrets(ui: UiHarness, rig: RigHandle) -
     assert "waiting_for_avatar → live" in report
     assert rig.api_key not in report
     assert "eyJ" not in report  # no token of any kind
+
+
+def test_impaired_network_stays_live_with_the_quality_shown(ui: UiHarness, rig: RigHandle) -> None:
+    go_live(ui)
+    transitions = len(ui.controller.journal.entries)
+    rig.fault(kind="packet_loss", percent=5, seconds=8)
+    rig.fault(kind="bandwidth_cap", kbit=2000, seconds=8)
+    painted = ui.window.video.stats.frames_painted
+    ui.run(asyncio.sleep(8))
+    states = [
+        e.text for e in list(ui.controller.journal.entries)[transitions:] if e.kind == "state"
+    ]
+    assert ui.controller.state is S.LIVE and states == [], states
+    assert ui.window.video.stats.frames_painted - painted > 100
+    assert "Connection:" in ui.window.network_label.text()
+
+
+def test_settings_list_the_backends_avatars_and_apply(ui: UiHarness) -> None:
+    applied: list[tuple[AppSettings, str | None]] = []
+
+    async def apply(settings: AppSettings, key: str | None) -> SettingsOutcome:
+        applied.append((settings, key))
+        if key is not None:
+            raise NoKeyringError("no keychain in this test")
+        return "applied"
+
+    ui.window.enable_settings(SettingsHooks(lambda: (AppSettings(), {}), apply))
+    ui.window.settings_action.trigger()
+    ui.until(lambda: getattr(ui.window, "settings_dialog", None) is not None, 10)
+    dialog = ui.window.settings_dialog
+    ui.until(dialog.isVisible, 5)
+    names = [dialog.avatar.itemText(i) for i in range(dialog.avatar.count())]
+    assert "Avatar de demostración (demo-avatar-es)" in names
+    dialog.avatar.setCurrentIndex(dialog.avatar.findData("demo-avatar-es"))
+    dialog.quality.setCurrentIndex(dialog.quality.findData("low"))
+    dialog.accept()
+    ui.until(lambda: bool(applied), 5)
+    settings, key = applied[0]
+    assert (settings.avatar_id, settings.quality, key) == ("demo-avatar-es", "low", None)
+    assert ui.window.statusBar().currentMessage() == "Settings saved."
+
+    ui.window.settings_action.trigger()
+    ui.until(
+        lambda: ui.window.settings_dialog is not dialog and ui.window.settings_dialog.isVisible(),
+        10,
+    )
+    second = ui.window.settings_dialog
+    second.backend.setCurrentIndex(second.backend.findData("liveavatar"))
+    second.api_key.setText("a-key-for-the-test")
+    second.accept()
+    ui.until(lambda: len(applied) == 2, 5)
+    assert "keychain" in ui.window.statusBar().currentMessage()

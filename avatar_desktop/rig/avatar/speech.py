@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -86,7 +87,10 @@ def babble(text: str, seconds_per_char: float = 0.065) -> Pcm:
     return (wave * envelope * 6000).astype(np.int16)
 
 
+@functools.cache
 def _load_espeak() -> EspeakVoice | None:
+    """Once per process: libespeak-ng is global state, and a second espeak_Initialize in the
+    same process corrupts it (seen: garbage phonemes, near-empty audio)."""
     candidates: list[tuple[str, str | None]] = []
     try:
         import espeakng_loader
