@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.perf import bench_rig, bench_window
+from tests.perf import bench_renderers, bench_rig, bench_window
 
 pytestmark = pytest.mark.e2e
 
@@ -29,3 +29,12 @@ def test_bench_window_smoke(tmp_path: Path, qapp: object) -> None:
     assert result["distinct_frames_shown"] >= 20
     assert result["click_to_first_frame_ms"] < 15_000
     assert result["received_to_painted_ms_p50"] is not None
+
+
+def test_bench_renderers_smoke(tmp_path: Path, qapp: object) -> None:
+    report = bench_renderers.main(["--smoke", "--json", str(tmp_path / "r.json")])
+    sizes = [r["size"] for r in report["results"]]
+    assert sizes == ["1280x720", "1920x1080"]
+    for result in report["results"]:
+        assert 0 < result["qimage_rgba"]["ms_p50"] < 100
+        assert 0 < result["qvideoframe_yuv420p"]["ms_p50"] < 1000
