@@ -15,9 +15,22 @@ class MediaPort(Protocol):
     async def start(self) -> None: ...
 
     async def connect(
-        self, url: str, token: str, avatar_identity: str | None, generation: int
+        self,
+        url: str,
+        token: str,
+        avatar_identity: str | None,
+        generation: int,
+        microphone: dict[str, Any] | None = None,
     ) -> None:
         """Joins a room; every event of that room carries ``gen`` = ``generation``."""
+
+    async def set_microphone_muted(self, muted: bool) -> None: ...
+
+    async def set_microphone_device(self, device: int | str | None) -> None: ...
+
+    async def set_speaker_device(self, device: int | str | None) -> None: ...
+
+    async def request_devices(self) -> None: ...
 
     async def disconnect(self) -> None: ...
 

@@ -70,6 +70,33 @@ class Readiness:
 
 
 @dataclass
+class VoiceSettings:
+    """The user's side of the conversation by voice."""
+
+    microphone: bool = True
+    push_to_talk: bool = False  # the mic is open only while the talk button is held
+    input_device: int | str | None = None
+    output_device: int | str | None = None
+    echo_cancellation: bool = True
+    noise_suppression: bool = True
+    high_pass_filter: bool = True
+    auto_gain_control: bool = True
+
+    def engine_request(self) -> dict[str, Any]:
+        return {
+            "enabled": self.microphone,
+            "device": self.input_device,
+            "muted": self.push_to_talk,
+            "processing": {
+                "echo_cancellation": self.echo_cancellation,
+                "noise_suppression": self.noise_suppression,
+                "high_pass_filter": self.high_pass_filter,
+                "auto_gain_control": self.auto_gain_control,
+            },
+        }
+
+
+@dataclass
 class LiveStatus:
     """What the status bar shows besides the state."""
 
@@ -81,6 +108,10 @@ class LiveStatus:
     avatar_speaking: bool = False
     user_speaking: bool = False
     audio_output: bool | None = None
+    microphone: bool | None = None
+    microphone_error: str = ""
+    mic_level_dbfs: float | None = None
+    talking: bool = False  # push-to-talk held
     message: str = ""
 
 
@@ -107,6 +138,8 @@ class SessionController:
         self.journal = Journal()
         self.conversation = Conversation()
         self.status = LiveStatus()
+        self.voice = VoiceSettings()
+        self.devices: dict[str, Any] = {}
         self.grant: SessionGrant | None = None
         self.last_error: AvatarServiceError | None = None
         self.next_retry_at: float | None = None
@@ -124,7 +157,8 @@ class SessionController:
     # -- observing ------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[str, Any], None]) -> None:
         """``listener(kind, payload)``: kind is "state" (StateChange), "status" (LiveStatus),
-        "avatar_event" (AvatarEvent) or "journal" (JournalEntry). Called on the asyncio loop."""
+        "avatar_event" (AvatarEvent), "journal" (JournalEntry) or "devices" (dict of inputs and
+        outputs). Called on the asyncio loop."""
         self._listeners.append(listener)
 
     def _notify(self, kind: str, payload: Any) -> None:
@@ -195,8 +229,49 @@ class SessionController:
             await self.provider.interrupt(self.grant, self._publish)
 
     async def push_to_talk(self, active: bool) -> None:
-        if self.state is S.LIVE and self.grant is not None:
-            await self.provider.push_to_talk(self.grant, active, self._publish)
+        """Talk button held (True) or released: the backend's push-to-talk, and the mic opens
+        only while it is held."""
+        if self.state is not S.LIVE or self.grant is None or self._media is None:
+            return
+        self.status.talking = active
+        if active:
+            await self.provider.push_to_talk(self.grant, True, self._publish)
+            await self._media.set_microphone_muted(False)
+        else:
+            await self._media.set_microphone_muted(True)
+            await self.provider.push_to_talk(self.grant, False, self._publish)
+        self._notify("status", self.status)
+
+    async def set_microphone(self, on: bool) -> None:
+        self.voice.microphone = on
+        if self._media is None or self.state not in (S.LIVE, S.RECONNECTING):
+            return
+        if on and not self.status.microphone:
+            await self._media.set_microphone_device(self.voice.input_device)
+        await self._media.set_microphone_muted(not on or self.voice.push_to_talk)
+
+    async def set_push_to_talk_mode(self, enabled: bool) -> None:
+        self.voice.push_to_talk = enabled
+        if self._media is not None and self.state is S.LIVE and self.voice.microphone:
+            await self._media.set_microphone_muted(enabled)
+
+    async def choose_devices(
+        self, input_device: int | str | None, output_device: int | str | None
+    ) -> None:
+        """Switches devices live (no new session)."""
+        changed_in = input_device != self.voice.input_device
+        changed_out = output_device != self.voice.output_device
+        self.voice.input_device, self.voice.output_device = input_device, output_device
+        if self._media is None or self.state not in (S.LIVE, S.RECONNECTING):
+            return
+        if changed_in and self.voice.microphone:
+            await self._media.set_microphone_device(input_device)
+        if changed_out:
+            await self._media.set_speaker_device(output_device)
+
+    async def refresh_devices(self) -> None:
+        if self._media is not None and self._media.alive:
+            await self._media.request_devices()
 
     async def _publish(self, data: bytes, topic: str) -> None:
         if self._media is None:
@@ -230,6 +305,22 @@ class SessionController:
         if kind == "quality":
             self.status.quality = str(event.get("quality"))
             self._notify("status", self.status)
+            return
+        if kind == "mic_level":
+            self.status.mic_level_dbfs = event.get("dbfs")
+            self._notify("status", self.status)
+            return
+        if kind == "microphone":
+            self.status.microphone = bool(event.get("available"))
+            self.status.microphone_error = str(event.get("error") or "")
+            self._log_event(
+                f"microphone: {'ready' if event.get('available') else event.get('error')}"
+            )
+            self._notify("status", self.status)
+            return
+        if kind == "devices":
+            self.devices = {k: v for k, v in event.items() if k not in ("event", "gen")}
+            self._notify("devices", self.devices)
             return
         if kind == "audio_output":
             self.status.audio_output = bool(event.get("available"))
@@ -350,7 +441,11 @@ class SessionController:
         self._generation += 1
         grant = self.grant
         await media.connect(
-            grant.livekit_url, grant.livekit_token, grant.avatar_identity, self._generation
+            grant.livekit_url,
+            grant.livekit_token,
+            grant.avatar_identity,
+            self._generation,
+            microphone=self.voice.engine_request(),
         )
         await self._wait_for(lambda e: e.get("event") == "connected", self.timing.connect_timeout_s,
                              ErrorKind.CONNECT_FAILED, "the room did not answer")  # fmt: skip

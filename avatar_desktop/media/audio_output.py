@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,10 +80,17 @@ class JitterBuffer:
 
 
 class SpeakerOutput:
-    """Plays a JitterBuffer on an output device (None: the system default)."""
+    """Plays a JitterBuffer on an output device (None: the system default). ``played`` gets a
+    copy of each block as it goes out (the echo canceller's reference), from the audio thread."""
 
-    def __init__(self, buffer: JitterBuffer, device: int | str | None = None) -> None:
+    def __init__(
+        self,
+        buffer: JitterBuffer,
+        device: int | str | None = None,
+        played: Callable[[npt.NDArray[np.int16]], None] | None = None,
+    ) -> None:
         self.buffer = buffer
+        self._played = played
         try:
             import sounddevice as sd
         except OSError as exc:  # "PortAudio library not found"
@@ -103,6 +111,8 @@ class SpeakerOutput:
 
     def _callback(self, outdata: Any, frames: int, _time: Any, status: Any) -> None:
         self.buffer.read_into(outdata[:, 0])
+        if self._played is not None:
+            self._played(outdata[:, 0].copy())
 
     def close(self) -> None:
         self._stream.stop()

@@ -109,12 +109,29 @@ class MediaEngine:
         await proc.stdin.drain()
 
     async def connect(
-        self, url: str, token: str, avatar_identity: str | None, generation: int = 0
+        self,
+        url: str,
+        token: str,
+        avatar_identity: str | None,
+        generation: int = 0,
+        microphone: dict[str, Any] | None = None,
     ) -> None:
         await self._send(
             {"cmd": "connect", "url": url, "token": token, "avatar_identity": avatar_identity,
-             "gen": generation}
+             "gen": generation, "microphone": microphone}
         )  # fmt: skip
+
+    async def set_microphone_muted(self, muted: bool) -> None:
+        await self._send({"cmd": "mic_muted", "muted": muted})
+
+    async def set_microphone_device(self, device: int | str | None) -> None:
+        await self._send({"cmd": "mic_device", "device": device})
+
+    async def set_speaker_device(self, device: int | str | None) -> None:
+        await self._send({"cmd": "speaker_device", "device": device})
+
+    async def request_devices(self) -> None:
+        await self._send({"cmd": "list_devices"})
 
     async def send_data(self, data: bytes, topic: str) -> None:
         await self._send({"cmd": "send_data", "data_b64": b64(data), "topic": topic})

@@ -39,6 +39,7 @@ from .session_bridge import SessionBridge
 from .settings_dialog import SettingsDialog
 from .state_text import advice, gave_up, state_label
 from .video_view import FrameSource, VideoView
+from .voice_bar import VoiceBar
 
 log = logging.getLogger(__name__)
 S = SessionState
@@ -81,9 +82,15 @@ class MainWindow(QMainWindow):
         self.video = VideoView()
         self.video.set_source(frame_source)
         self.chat = ChatPanel()
+        self.voice = VoiceBar()
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(0, 0, 0, 0)
+        right_column.addWidget(self.chat, 1)
+        right_column.addWidget(self.voice)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.video)
-        splitter.addWidget(self.chat)
+        splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([720, 440])
@@ -111,6 +118,12 @@ class MainWindow(QMainWindow):
         self.stop_action.triggered.connect(lambda: self._run(self.controller.stop()))
         self.interrupt_action.triggered.connect(lambda: self._run(self.controller.interrupt()))
         self.chat.send_requested.connect(self._send_text)
+        self.voice.microphone_toggled.connect(lambda on: self._run(controller.set_microphone(on)))
+        self.voice.push_to_talk_mode.connect(
+            lambda on: self._run(controller.set_push_to_talk_mode(on))
+        )
+        self.voice.talk.connect(lambda held: self._run(controller.push_to_talk(held)))
+        self.voice.devices_chosen.connect(lambda i, o: self._run(controller.choose_devices(i, o)))
 
         self.state_label = QLabel()
         self.session_label = QLabel()
@@ -153,6 +166,7 @@ class MainWindow(QMainWindow):
         bridge.transcript_changed.connect(self.chat.show_line)
         bridge.journal_entry.connect(self._on_journal)
         bridge.avatar_event.connect(self._on_avatar_event)
+        bridge.devices_changed.connect(self.voice.set_devices)
         self.bridge = bridge
 
         self._clock = QTimer(self)
@@ -234,6 +248,8 @@ class MainWindow(QMainWindow):
     # -- views of the core ---------------------------------------------------------------------
     def _on_state(self, change: StateChange) -> None:
         self._last_change = change
+        if change.new is S.LIVE and change.old is S.WAITING_FOR_AVATAR:
+            self._run(self.controller.refresh_devices())
         self._render_state()
 
     def _render_state(self) -> None:
@@ -282,6 +298,7 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, status: LiveStatus) -> None:
         self.chat.set_speaking(status.avatar_speaking, status.user_speaking)
+        self.voice.show_status(status.microphone, status.microphone_error, status.mic_level_dbfs)
         parts = []
         if status.quality:
             parts.append(_tr("Connection: {0}").format(status.quality))

@@ -17,6 +17,7 @@ class SessionBridge(QObject):
     avatar_event = Signal(object)  # AvatarEvent
     journal_entry = Signal(object)  # JournalEntry
     transcript_changed = Signal(object, bool)  # TranscriptLine, is_new
+    devices_changed = Signal(object)  # {"inputs": [...], "outputs": [...]}
 
     def __init__(self, controller: SessionController, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -30,6 +31,7 @@ class SessionBridge(QObject):
             "status": self.status_changed,
             "avatar_event": self.avatar_event,
             "journal": self.journal_entry,
+            "devices": self.devices_changed,
         }.get(kind)
         if signal is not None:
             signal.emit(payload)

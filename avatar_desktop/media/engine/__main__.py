@@ -17,6 +17,23 @@ from ..frame_buffer import FrameWriter
 from .protocol import decode, encode, unb64
 from .room_session import RoomSession
 
+
+def list_devices() -> dict[str, Any]:
+    """Input and output devices as PortAudio sees them (empty lists, and why, when it can't)."""
+    try:
+        import sounddevice as sd
+
+        devices = sd.query_devices()
+        default_in, default_out = sd.default.device
+    except (OSError, ImportError) as exc:
+        return {"inputs": [], "outputs": [], "error": str(exc)}
+    inputs = [{"index": i, "name": str(d["name"]), "default": i == default_in}
+              for i, d in enumerate(devices) if int(d["max_input_channels"]) > 0]  # fmt: skip
+    outputs = [{"index": i, "name": str(d["name"]), "default": i == default_out}
+               for i, d in enumerate(devices) if int(d["max_output_channels"]) > 0]  # fmt: skip
+    return {"inputs": inputs, "outputs": outputs}
+
+
 log = logging.getLogger("avatar_desktop.media.engine")
 
 
@@ -38,7 +55,11 @@ class Engine:
         if kind == "connect":
             await self._close_session()
             self.session = RoomSession(
-                self.emit, self.frames, self.play_audio, generation=int(command.get("gen", 0))
+                self.emit,
+                self.frames,
+                self.play_audio,
+                generation=int(command.get("gen", 0)),
+                microphone=command.get("microphone"),
             )
             # Connecting takes seconds: run it beside the command loop, so "disconnect" and
             # "quit" are heard meanwhile.
@@ -54,6 +75,14 @@ class Engine:
                 )
             except Exception as exc:  # noqa: BLE001 - reported to the app, which decides
                 self.emit({"event": "error", "error": f"send_data: {exc!r}"})
+        elif kind == "mic_muted" and self.session is not None:
+            self.session.set_muted(bool(command.get("muted")))
+        elif kind == "mic_device" and self.session is not None:
+            await self.session.start_microphone(command.get("device"))
+        elif kind == "speaker_device" and self.session is not None:
+            self.session.set_speaker(command.get("device"))
+        elif kind == "list_devices":
+            self.emit({"event": "devices", **list_devices()})
         elif kind == "disconnect":
             generation = self.session.generation if self.session is not None else None
             await self._close_session()

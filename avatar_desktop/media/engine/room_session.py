@@ -20,6 +20,8 @@ from livekit import rtc
 
 from ..audio_output import AudioOutputUnavailable, JitterBuffer, SpeakerOutput
 from ..frame_buffer import FrameWriter
+from ..microphone import Microphone, MicrophoneUnavailable, ProcessingOptions
+from ..thread_bridge import ThreadToLoop
 from .protocol import b64
 
 log = logging.getLogger(__name__)
@@ -29,8 +31,17 @@ MAX_DATA_BYTES = 1024 * 1024
 
 class RoomSession:
     def __init__(
-        self, emit: Emit, frames: FrameWriter, play_audio: bool = True, generation: int = 0
+        self,
+        emit: Emit,
+        frames: FrameWriter,
+        play_audio: bool = True,
+        generation: int = 0,
+        microphone: dict[str, Any] | None = None,
     ) -> None:
+        self._mic_request = microphone or {}
+        self.microphone: Microphone | None = None
+        self._mic_source: rtc.AudioSource | None = None
+        self._last_level_at = 0.0
         self.generation = generation
         self._emit = emit
         self.frames = frames
@@ -41,6 +52,7 @@ class RoomSession:
         self._play_audio = play_audio
         self.jitter = JitterBuffer()
         self._speaker: SpeakerOutput | None = None
+        self._played_bridge: ThreadToLoop[Any] | None = None
         self._frames_in_window = 0
         self._audio_frames = 0
         self._last_frame_at: float | None = None
@@ -89,6 +101,8 @@ class RoomSession:
                     self._on_track_subscribed(publication.track, publication, participant)
         self._spawn(self._report_stats(), "stats")
         self._spawn(self._watch_stalls(), "stall-watch")
+        if self._mic_request.get("enabled"):
+            await self.start_microphone(self._mic_request.get("device"))
 
     def _participant(self, participant: rtc.RemoteParticipant, present: bool) -> None:
         self.emit({"event": "participant", "identity": participant.identity, "present": present})
@@ -144,10 +158,69 @@ class RoomSession:
         finally:
             await stream.aclose()
 
+    async def start_microphone(self, device: int | str | None) -> None:
+        """Captures from ``device`` and publishes the microphone track (once); says so when
+        there is no microphone to capture from, and publishes nothing then."""
+        if self.microphone is not None:
+            await self.microphone.close()
+            self.microphone = None
+        source = self._mic_source or rtc.AudioSource(48000, 1, queue_size_ms=100)
+        opts = self._mic_request.get("processing") or {}
+        mic = Microphone(source, ProcessingOptions(**opts), self._on_level, device)
+        mic.muted = bool(self._mic_request.get("muted", False))
+        try:
+            await mic.start()
+        except MicrophoneUnavailable as exc:
+            self.emit({"event": "microphone", "available": False, "error": str(exc)})
+            return
+        self.microphone = mic
+        if self._mic_source is None:
+            self._mic_source = source
+            track = rtc.LocalAudioTrack.create_audio_track("microphone", source)
+            options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+            await self.room.local_participant.publish_track(track, options)
+        self.emit({"event": "microphone", "available": True, "device": device})
+
+    def set_speaker(self, device: int | str | None) -> None:
+        """Switches the output device live; the jitter buffer (and the echo reference) stay."""
+        if self._speaker is not None:
+            self._speaker.close()
+            self._speaker = None
+        try:
+            self._speaker = SpeakerOutput(self.jitter, device=device, played=self._on_played)
+            self.emit({"event": "audio_output", "available": True, "device": device})
+        except AudioOutputUnavailable as exc:
+            self.emit({"event": "audio_output", "available": False, "error": str(exc)})
+
+    def set_muted(self, muted: bool) -> None:
+        self._mic_request["muted"] = muted
+        if self.microphone is not None:
+            self.microphone.muted = muted
+
+    def _on_level(self, dbfs: float) -> None:
+        now = time.monotonic()
+        if now - self._last_level_at >= 0.1:
+            self._last_level_at = now
+            self.emit({"event": "mic_level", "dbfs": round(dbfs, 1)})
+
+    def _on_played(self, block: Any) -> None:
+        """From the audio thread: hand the played block to the loop for the echo canceller."""
+        if self._played_bridge is not None:
+            self._played_bridge.post(block)
+
+    async def _feed_reference(self) -> None:
+        assert self._played_bridge is not None
+        while True:
+            block = await self._played_bridge.get()
+            if self.microphone is not None:
+                self.microphone.play_reference(block)
+
     async def _read_audio(self, track: rtc.Track) -> None:
         if self._play_audio and self._speaker is None:
             try:
-                self._speaker = SpeakerOutput(self.jitter)
+                self._played_bridge = ThreadToLoop(asyncio.get_running_loop())
+                self._spawn(self._feed_reference(), "echo-reference")
+                self._speaker = SpeakerOutput(self.jitter, played=self._on_played)
                 self.emit({"event": "audio_output", "available": True})
             except AudioOutputUnavailable as exc:
                 self.emit({"event": "audio_output", "available": False, "error": str(exc)})
@@ -230,6 +303,9 @@ class RoomSession:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.microphone is not None:
+            await self.microphone.close()
+            self.microphone = None
         with contextlib.suppress(Exception):
             await self.room.disconnect()
         if self._speaker is not None:

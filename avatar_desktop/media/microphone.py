@@ -1,0 +1,133 @@
+"""The user's microphone: sounddevice capture in 10 ms blocks → echo cancellation, noise
+suppression, high-pass and gain control (livekit's AudioProcessingModule, fed with what the
+speaker plays as its reverse stream) → the published track's AudioSource.
+
+No microphone is a state the app explains, not a crash: ``MicrophoneUnavailable`` says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from livekit import rtc
+
+from .thread_bridge import ThreadToLoop
+
+log = logging.getLogger(__name__)
+SAMPLE_RATE = 48_000
+FRAME = SAMPLE_RATE // 100
+
+
+class MicrophoneUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class ProcessingOptions:
+    echo_cancellation: bool = True
+    noise_suppression: bool = True
+    high_pass_filter: bool = True
+    auto_gain_control: bool = True
+
+
+class Microphone:
+    """Captures, processes and publishes. ``level`` reports the input level (dBFS, 10 ms)."""
+
+    def __init__(
+        self,
+        source: rtc.AudioSource,
+        options: ProcessingOptions,
+        level: Callable[[float], None],
+        device: int | str | None = None,
+    ) -> None:
+        self.source = source
+        self.options = options
+        self.apm = rtc.AudioProcessingModule(
+            echo_cancellation=options.echo_cancellation,
+            noise_suppression=options.noise_suppression,
+            high_pass_filter=options.high_pass_filter,
+            auto_gain_control=options.auto_gain_control,
+        )
+        self._level = level
+        self._device = device
+        self._stream: Any = None
+        self._bridge: ThreadToLoop[npt.NDArray[np.int16]] | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self.muted = False
+        self.frames_captured = 0
+        self.capture_latency_ms: list[float] = []
+        self.input_overflows = 0
+        self.stream_delay_ms = 0
+
+    @property
+    def dropped(self) -> int:
+        return self._bridge.dropped if self._bridge is not None else 0
+
+    async def start(self) -> None:
+        try:
+            import sounddevice as sd
+        except OSError as exc:
+            raise MicrophoneUnavailable(str(exc)) from exc
+        loop = asyncio.get_running_loop()
+        self._bridge = ThreadToLoop(loop)
+        bridge = self._bridge
+
+        def callback(indata: Any, frames: int, _time: Any, status: Any) -> None:
+            if status.input_overflow:
+                self.input_overflows += 1
+            bridge.post(indata[:, 0].copy())
+
+        try:
+            self._stream = sd.InputStream(
+                samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=FRAME,
+                device=self._device, callback=callback, latency="low",
+            )  # fmt: skip
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            raise MicrophoneUnavailable(str(exc)) from exc
+        self.stream_delay_ms = int(self._stream.latency * 1000)
+        self._pump = loop.create_task(self._run(), name="microphone")
+
+    def play_reference(self, samples: npt.NDArray[np.int16]) -> None:
+        """What the speaker played (10 ms): the echo canceller's reverse stream."""
+        if self.options.echo_cancellation and samples.size == FRAME:
+            self.apm.process_reverse_stream(
+                rtc.AudioFrame(samples.tobytes(), SAMPLE_RATE, 1, FRAME)
+            )
+
+    async def _run(self) -> None:
+        assert self._bridge is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            block = await self._bridge.get()
+            started = loop.time()
+            frame = rtc.AudioFrame(block.tobytes(), SAMPLE_RATE, 1, FRAME)
+            if self.options.echo_cancellation:
+                self.apm.set_stream_delay_ms(self.stream_delay_ms)
+            self.apm.process_stream(frame)
+            processed = np.frombuffer(frame.data, np.int16)
+            rms = float(np.sqrt(np.mean(processed.astype(np.float32) ** 2)))
+            self._level(20 * np.log10(max(rms, 1.0) / 32768))
+            if self.muted:
+                frame = rtc.AudioFrame(bytes(FRAME * 2), SAMPLE_RATE, 1, FRAME)
+            await self.source.capture_frame(frame)
+            self.frames_captured += 1
+            if len(self.capture_latency_ms) < 100_000:
+                self.capture_latency_ms.append((loop.time() - started) * 1000)
+
+    async def close(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+            self._stream = None

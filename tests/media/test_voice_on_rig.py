@@ -1,0 +1,118 @@
+"""Real audio through PulseAudio virtual devices: the user's voice reaches the avatar, the
+avatar's voice reaches the speaker, and a missing microphone leaves text chat working."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from avatar_desktop.core.media_port import MediaEvent, MediaPort
+from avatar_desktop.core.session_controller import SessionController
+from avatar_desktop.core.session_state import SessionState
+from avatar_desktop.media.engine_client import MediaEngine
+from avatar_desktop.providers.base import SessionSettings
+from avatar_desktop.providers.liveavatar import LiveAvatarProvider
+from avatar_desktop.rig.avatar.speech import SpeechSynthesizer
+from avatar_desktop.rig.avatar.vad import VoiceActivityDetector
+from tests.media.conftest import Pulse
+from tests.rig_harness import RigHandle
+
+pytestmark = pytest.mark.e2e
+S = SessionState
+
+
+async def until(predicate: Callable[[], bool], timeout_s: float = 30) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not predicate():  # noqa: ASYNC110 - polling the controller's state
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def controller(rig: RigHandle, pulse: Pulse) -> AsyncIterator[SessionController]:
+    provider = LiveAvatarProvider(rig.api_key, base_url=rig.base_url)
+
+    def media(on_event: Callable[[MediaEvent], None]) -> MediaPort:
+        return MediaEngine(on_event)
+
+    c = SessionController(provider, media, SessionSettings(quality="low"))
+    yield c
+    await c.close()
+    await provider.aclose()
+
+
+def voiced_seconds(pcm: npt.NDArray[np.int16]) -> float:
+    vad = VoiceActivityDetector()
+    padded = np.concatenate([pcm, np.zeros(48000, np.int16)])
+    for start in range(0, padded.size - 479, 480):
+        vad.feed(padded[start : start + 480])
+    return sum(s.duration_s for s in vad.segments)
+
+
+async def test_spoken_words_reach_the_avatar_with_their_length(
+    controller: SessionController, rig: RigHandle, pulse: Pulse
+) -> None:
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE and controller.status.microphone is True)
+    speech = SpeechSynthesizer().synthesize(
+        "Hello avatar, I am speaking into a virtual microphone, can you hear me well today?"
+    )
+    expected = voiced_seconds(speech)
+    assert expected >= 3.0
+    pulse.mic.say(speech)
+    await until(lambda: controller.status.user_speaking, 15)
+    await until(lambda: not pulse.mic.speaking and not controller.status.user_speaking, 30)
+    session = rig.session(controller.grant.session_id if controller.grant else "")
+    durations = session["avatar"]["speech_durations_s"]
+    assert len(durations) == 1, durations
+    assert abs(durations[0] - expected) <= 0.2 * expected, (durations, expected)
+    assert controller.status.mic_level_dbfs is not None
+    # The avatar answers what it heard, and its voice comes out of the speaker.
+    await until(lambda: controller.status.avatar_speaking, 15)
+    played = pulse.record_speaker(1.5)
+    rms = float(np.sqrt(np.mean(played.astype(np.float64) ** 2)))
+    assert rms > 300, f"the speaker was silent (RMS {rms:.0f})"
+
+
+async def test_no_microphone_is_explained_and_text_still_works(
+    controller: SessionController, pulse: Pulse
+) -> None:
+    controller.voice.input_device = 4242  # no such device
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE and controller.status.microphone is False)
+    assert controller.status.microphone_error
+    await controller.send_text("Typing still works", "repeat")
+    await until(lambda: any(ln.speaker == "avatar" for ln in controller.conversation.lines))
+    # Choosing a real device brings the microphone back without a new session.
+    session_id = controller.grant.session_id if controller.grant else None
+    await controller.choose_devices(None, None)
+    await until(lambda: controller.status.microphone is True, 10)
+    assert controller.grant is not None and controller.grant.session_id == session_id
+
+
+async def test_push_to_talk_opens_the_microphone_only_while_held(
+    controller: SessionController, rig: RigHandle, pulse: Pulse
+) -> None:
+    controller.voice.push_to_talk = True
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE and controller.status.microphone is True)
+    sid = controller.grant.session_id if controller.grant else ""
+    speech = SpeechSynthesizer().synthesize("This should not be heard by anyone at all.")
+    pulse.mic.say(speech)
+    await until(lambda: not pulse.mic.speaking, 15)
+    await asyncio.sleep(1.0)
+    assert rig.session(sid)["avatar"]["speech_segments"] == 0, "a muted mic was heard"
+    await controller.push_to_talk(True)
+    pulse.mic.say(SpeechSynthesizer().synthesize("Now I am holding the button and talking."))
+    await until(lambda: not pulse.mic.speaking, 15)
+    await controller.push_to_talk(False)
+    counters = rig.wait_until(
+        lambda s: any(x["session_id"] == sid and x["avatar"]["speech_segments"] >= 1
+                      for x in s["sessions"]), 10)  # fmt: skip
+    assert counters["active_sessions"] == 1
+    commands = rig.session(sid)["avatar"]["commands_received"]
+    assert commands.get("user.start_push_to_talk") == 1
+    assert commands.get("user.stop_push_to_talk") == 1
