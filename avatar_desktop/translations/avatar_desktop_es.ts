@@ -343,4 +343,47 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
       <translation>Aún no hay ninguna clave guardada.</translation>
     </message>
   </context>
+  <context>
+    <name>VoiceBar</name>
+    <message>
+      <source>Microphone</source>
+      <translation>Micrófono</translation>
+    </message>
+    <message>
+      <source>Turn your microphone on or off</source>
+      <translation>Enciende o apaga tu micrófono</translation>
+    </message>
+    <message>
+      <source>Push to talk</source>
+      <translation>Pulsar para hablar</translation>
+    </message>
+    <message>
+      <source>Hold to talk</source>
+      <translation>Mantén pulsado para hablar</translation>
+    </message>
+    <message>
+      <source>Your microphone's level</source>
+      <translation>Nivel de tu micrófono</translation>
+    </message>
+    <message>
+      <source>Speaker</source>
+      <translation>Altavoz</translation>
+    </message>
+    <message>
+      <source>System default</source>
+      <translation>Predeterminado del sistema</translation>
+    </message>
+    <message>
+      <source>In</source>
+      <translation>Entrada</translation>
+    </message>
+    <message>
+      <source>Out</source>
+      <translation>Salida</translation>
+    </message>
+    <message>
+      <source>No microphone could be opened ({0}). Typing still works.</source>
+      <translation>No se pudo abrir ningún micrófono ({0}). Escribir sigue funcionando.</translation>
+    </message>
+  </context>
 </TS>
