@@ -140,6 +140,7 @@ class SessionController:
         self.status = LiveStatus()
         self.voice = VoiceSettings()
         self.devices: dict[str, Any] = {}
+        self.media_stats: MediaEvent = {}  # the engine's latest counters (benchmarks, tests)
         self.grant: SessionGrant | None = None
         self.last_error: AvatarServiceError | None = None
         self.next_retry_at: float | None = None
@@ -298,6 +299,7 @@ class SessionController:
             self._on_data(event)
             return
         if kind == "stats":
+            self.media_stats = event
             self.status.fps = event.get("fps")
             self.status.rtt_ms = event.get("rtt_ms")
             self._notify("status", self.status)

@@ -114,6 +114,10 @@ class SpeakerOutput:
         if self._played is not None:
             self._played(outdata[:, 0].copy())
 
+    @property
+    def latency_ms(self) -> int:
+        return int(self._stream.latency * 1000)
+
     def close(self) -> None:
         self._stream.stop()
         self._stream.close()

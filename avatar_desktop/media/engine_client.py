@@ -61,6 +61,8 @@ class MediaEngine:
             stderr=stderr,
             limit=_LINE_LIMIT,
         )
+        if not isinstance(stderr, int):
+            stderr.close()  # the child has its own descriptor now
         self.pid = self._proc.pid
         assert self._proc.stdout is not None
         line = await asyncio.wait_for(self._proc.stdout.readline(), ready_timeout_s)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from .thread_bridge import ThreadToLoop
 log = logging.getLogger(__name__)
 SAMPLE_RATE = 48_000
 FRAME = SAMPLE_RATE // 100
+WARMUP_S = 1.5
+REFERENCE_LOUD_RMS = 100.0  # about -50 dBFS
 
 
 class MicrophoneUnavailable(RuntimeError):
@@ -65,6 +68,18 @@ class Microphone:
         self.capture_latency_ms: list[float] = []
         self.input_overflows = 0
         self.stream_delay_ms = 0
+        self.output_latency_ms = 0
+        # Sums of squares before and after processing: their ratio over a stretch where only
+        # the speaker is heard is the echo return loss enhancement (ERLE).
+        self.energy_in = 0.0
+        self.energy_out = 0.0
+        # The canceller learns the echo path from the first second or so of the avatar's voice
+        # and lets it through meanwhile (measured: no cancellation in the first second, then
+        # 30-60 dB). Until it has heard WARMUP_S of that voice, the microphone is held silent
+        # while the speaker is loud: half duplex for a moment, never the avatar hearing itself.
+        self.reference_heard_s = 0.0
+        self._reference_loud_at = -1e9
+        self.warmup_gated_frames = 0
 
     @property
     def dropped(self) -> int:
@@ -92,15 +107,26 @@ class Microphone:
             self._stream.start()
         except (sd.PortAudioError, ValueError) as exc:
             raise MicrophoneUnavailable(str(exc)) from exc
-        self.stream_delay_ms = int(self._stream.latency * 1000)
+        self.stream_delay_ms = int(os.environ.get("AVATAR_DESKTOP_AEC_DELAY_MS", "0")) or int(
+            self._stream.latency * 1000
+        )
         self._pump = loop.create_task(self._run(), name="microphone")
 
     def play_reference(self, samples: npt.NDArray[np.int16]) -> None:
         """What the speaker played (10 ms): the echo canceller's reverse stream."""
-        if self.options.echo_cancellation and samples.size == FRAME:
-            self.apm.process_reverse_stream(
-                rtc.AudioFrame(samples.tobytes(), SAMPLE_RATE, 1, FRAME)
-            )
+        if not self.options.echo_cancellation or samples.size != FRAME:
+            return
+        self.apm.process_reverse_stream(rtc.AudioFrame(samples.tobytes(), SAMPLE_RATE, 1, FRAME))
+        if float(np.sqrt(np.mean(samples.astype(np.float32) ** 2))) > REFERENCE_LOUD_RMS:
+            self.reference_heard_s += FRAME / SAMPLE_RATE
+            self._reference_loud_at = asyncio.get_running_loop().time()
+
+    def _warming_up(self, now: float) -> bool:
+        return (
+            self.options.echo_cancellation
+            and self.reference_heard_s < WARMUP_S
+            and now - self._reference_loud_at < 0.3
+        )
 
     async def _run(self) -> None:
         assert self._bridge is not None
@@ -110,12 +136,19 @@ class Microphone:
             started = loop.time()
             frame = rtc.AudioFrame(block.tobytes(), SAMPLE_RATE, 1, FRAME)
             if self.options.echo_cancellation:
-                self.apm.set_stream_delay_ms(self.stream_delay_ms)
+                self.apm.set_stream_delay_ms(self.stream_delay_ms + self.output_latency_ms)
             self.apm.process_stream(frame)
-            processed = np.frombuffer(frame.data, np.int16)
-            rms = float(np.sqrt(np.mean(processed.astype(np.float32) ** 2)))
+            processed = np.frombuffer(frame.data, np.int16).astype(np.float64)
+            self.energy_in += float(np.sum(block.astype(np.float64) ** 2))
+            out_energy = float(np.sum(processed**2))
+            self.energy_out += out_energy
+            rms = (out_energy / FRAME) ** 0.5
             self._level(20 * np.log10(max(rms, 1.0) / 32768))
-            if self.muted:
+            if self._warming_up(started):
+                self.warmup_gated_frames += 1
+                self.energy_out -= out_energy  # what leaves is silence
+                frame = rtc.AudioFrame(bytes(FRAME * 2), SAMPLE_RATE, 1, FRAME)
+            elif self.muted:
                 frame = rtc.AudioFrame(bytes(FRAME * 2), SAMPLE_RATE, 1, FRAME)
             await self.source.capture_frame(frame)
             self.frames_captured += 1

@@ -5,6 +5,7 @@ time (silence, and speech on request)."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import shutil
 import subprocess
@@ -49,7 +50,10 @@ class MicFeeder(threading.Thread):
             while not self.stopped.is_set():
                 with self.lock:
                     block = self.pending.popleft() if self.pending else silence
-                out.write(block.tobytes())
+                try:
+                    out.write(block.tobytes())
+                except BrokenPipeError:  # PulseAudio went away (the end of the session)
+                    return
                 next_at += 0.01
                 time.sleep(max(0.0, next_at - time.monotonic()))
 
@@ -58,6 +62,15 @@ class Pulse:
     def __init__(self, runtime: Path, feeder: MicFeeder) -> None:
         self.runtime = runtime
         self.mic = feeder
+
+    @contextlib.contextmanager
+    def speaker_looped_into_microphone(self) -> Iterator[None]:
+        """The worst echo path: the microphone hears exactly what the speaker plays."""
+        subprocess.run(["pactl", "set-default-source", "spk.monitor"], check=True)
+        try:
+            yield
+        finally:
+            subprocess.run(["pactl", "set-default-source", "mic"], check=True)
 
     def record_speaker(self, seconds: float) -> npt.NDArray[np.int16]:
         """What the speaker played, from the null sink's monitor."""

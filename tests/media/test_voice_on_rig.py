@@ -4,6 +4,7 @@ avatar's voice reaches the speaker, and a missing microphone leaves text chat wo
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Callable
 
 import numpy as np
@@ -25,10 +26,17 @@ pytestmark = pytest.mark.e2e
 S = SessionState
 
 
+CURRENT: list[SessionController] = []
+
+
 async def until(predicate: Callable[[], bool], timeout_s: float = 30) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not predicate():  # noqa: ASYNC110 - polling the controller's state
-            await asyncio.sleep(0.05)
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not predicate():  # noqa: ASYNC110 - polling the controller's state
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        journal = "\n".join(e.text for c in CURRENT for e in list(c.journal.entries)[-25:])
+        raise AssertionError(f"timed out; journal:\n{journal}") from None
 
 
 @pytest.fixture
@@ -39,6 +47,7 @@ async def controller(rig: RigHandle, pulse: Pulse) -> AsyncIterator[SessionContr
         return MediaEngine(on_event)
 
     c = SessionController(provider, media, SessionSettings(quality="low"))
+    CURRENT[:] = [c]
     yield c
     await c.close()
     await provider.aclose()
@@ -65,8 +74,11 @@ async def test_spoken_words_reach_the_avatar_with_their_length(
     pulse.mic.say(speech)
     await until(lambda: controller.status.user_speaking, 15)
     await until(lambda: not pulse.mic.speaking and not controller.status.user_speaking, 30)
-    session = rig.session(controller.grant.session_id if controller.grant else "")
-    durations = session["avatar"]["speech_durations_s"]
+    sid = controller.grant.session_id if controller.grant else ""
+    rig.wait_until(  # the avatar reports its counters twice a second
+        lambda s: any(x["session_id"] == sid and x["avatar"]["speech_durations_s"]
+                      for x in s["sessions"]), 5)  # fmt: skip
+    durations = rig.session(sid)["avatar"]["speech_durations_s"]
     assert len(durations) == 1, durations
     assert abs(durations[0] - expected) <= 0.2 * expected, (durations, expected)
     assert controller.status.mic_level_dbfs is not None
@@ -116,3 +128,51 @@ async def test_push_to_talk_opens_the_microphone_only_while_held(
     commands = rig.session(sid)["avatar"]["commands_received"]
     assert commands.get("user.start_push_to_talk") == 1
     assert commands.get("user.stop_push_to_talk") == 1
+
+
+LONG_TEXT = (
+    "This is the avatar speaking for a good while, so that the echo canceller has time to "
+    "learn the room. The speaker output is looped straight back into the microphone, which "
+    "is the worst case a laptop can offer, and the user says nothing at all meanwhile."
+)
+
+
+@pytest.mark.parametrize("echo_cancellation", [True, False], ids=["aec-on", "aec-off"])
+async def test_echo_of_the_avatar_is_cancelled(
+    controller: SessionController, rig: RigHandle, pulse: Pulse, echo_cancellation: bool
+) -> None:
+    controller.voice.echo_cancellation = echo_cancellation
+    with pulse.speaker_looped_into_microphone():
+        await controller.start()
+        await until(lambda: controller.state is S.LIVE and controller.status.microphone is True)
+        sid = controller.grant.session_id if controller.grant else ""
+        await controller.send_text(LONG_TEXT, "repeat")
+        await until(lambda: controller.status.avatar_speaking, 15)
+        per_second: list[tuple[float, float]] = []
+        for _ in range(8):
+            stats = controller.media_stats
+            per_second.append((stats.get("mic_energy_in", 0.0), stats.get("mic_energy_out", 0.0)))
+            await asyncio.sleep(1.0)
+        assert controller.status.avatar_speaking, "the avatar stopped before the measurement ended"
+        (in0, out0), (in1, out1) = per_second[2], per_second[-1]
+        erle_db = 10 * np.log10(max(in1 - in0, 1.0) / max(out1 - out0, 1.0))
+        curve = [
+            round(10 * np.log10(max(b[0] - a[0], 1.0) / max(b[1] - a[1], 1.0)), 1)
+            for a, b in itertools.pairwise(per_second)
+        ]
+        print(f"\nERLE aec={echo_cancellation}: {erle_db:.1f} dB over 5 s; per second {curve}")
+        await until(lambda: not controller.status.avatar_speaking, 30)
+        await asyncio.sleep(3.0)  # the avatar's VAD closes a segment after 0.8 s of silence
+        heard = rig.session(sid)["avatar"]["speech_segments"]  # (counters are 0.5 s fresh)
+        print(
+            "segments heard:",
+            rig.session(sid)["avatar"]["speech_durations_s"],
+            "delay hint ms:",
+            controller.media_stats.get("mic_delay_ms"),
+        )
+    if echo_cancellation:
+        assert erle_db >= 25, f"ERLE {erle_db:.1f} dB; per second {curve}"
+        assert heard == 0, "the avatar heard its own voice through the echo"
+    else:
+        assert erle_db < 10
+        assert heard >= 1, "without echo cancellation the echo should have been heard"

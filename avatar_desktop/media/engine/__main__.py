@@ -68,6 +68,7 @@ class Engine:
                     str(command["url"]), str(command["token"]), command.get("avatar_identity")
                 )
             )
+            self._connecting.add_done_callback(self._connect_done)
         elif kind == "send_data" and self.session is not None:
             try:
                 await self.session.send_data(
@@ -91,6 +92,14 @@ class Engine:
             await self._close_session()
             return False
         return True
+
+    def _connect_done(self, task: asyncio.Task[None]) -> None:
+        """A failure while joining is reported, never lost in a task nobody awaits."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("connect failed", exc_info=task.exception())
+        generation = self.session.generation if self.session is not None else None
+        self.emit({"event": "connect_failed", "error": repr(task.exception()), "gen": generation})
 
     async def _close_session(self) -> None:
         if self._connecting is not None and not self._connecting.done():

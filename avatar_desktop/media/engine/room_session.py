@@ -168,10 +168,15 @@ class RoomSession:
         opts = self._mic_request.get("processing") or {}
         mic = Microphone(source, ProcessingOptions(**opts), self._on_level, device)
         mic.muted = bool(self._mic_request.get("muted", False))
+        mic.output_latency_ms = self._speaker.latency_ms if self._speaker is not None else 0
         try:
             await mic.start()
         except MicrophoneUnavailable as exc:
             self.emit({"event": "microphone", "available": False, "error": str(exc)})
+            return
+        except Exception as exc:  # voice trouble must not end the session (logged, reported)
+            log.exception("microphone failed to start")
+            self.emit({"event": "microphone", "available": False, "error": repr(exc)})
             return
         self.microphone = mic
         if self._mic_source is None:
@@ -283,8 +288,19 @@ class RoomSession:
                     if pair.nominated and pair.current_round_trip_time > 0:
                         rtt_ms = pair.current_round_trip_time * 1000
                         break
+            mic = self.microphone
+            mic_stats = {} if mic is None else {
+                "mic_frames": mic.frames_captured,
+                "mic_dropped": mic.dropped,
+                "mic_overflows": mic.input_overflows,
+                "mic_energy_in": mic.energy_in,
+                "mic_energy_out": mic.energy_out,
+                "mic_delay_ms": mic.stream_delay_ms + mic.output_latency_ms,
+                "mic_warmup_gated": mic.warmup_gated_frames,
+            }  # fmt: skip
             self.emit(
                 {
+                    **mic_stats,
                     "event": "stats",
                     "fps": round(fps, 1),
                     "rtt_ms": None if rtt_ms is None else round(rtt_ms, 1),
