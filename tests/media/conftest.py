@@ -44,6 +44,7 @@ class MicFeeder(threading.Thread):
             return bool(self.pending)
 
     def run(self) -> None:
+        """Feeds until the reader goes away (PulseAudio stopped)."""
         silence = np.zeros(BLOCK, np.int16)
         with self.fifo.open("wb", buffering=0) as out:
             next_at = time.monotonic()
@@ -52,7 +53,7 @@ class MicFeeder(threading.Thread):
                     block = self.pending.popleft() if self.pending else silence
                 try:
                     out.write(block.tobytes())
-                except BrokenPipeError:  # PulseAudio went away (the end of the session)
+                except BrokenPipeError:
                     return
                 next_at += 0.01
                 time.sleep(max(0.0, next_at - time.monotonic()))
@@ -71,6 +72,18 @@ class Pulse:
             yield
         finally:
             subprocess.run(["pactl", "set-default-source", "mic"], check=True)
+
+    @contextlib.contextmanager
+    def microphone_unplugged(self) -> Iterator[None]:
+        """The microphone stops delivering audio (its source is suspended), then comes back.
+
+        (Unloading the source would not do: PulseAudio moves the stream to a fallback source.)
+        """
+        subprocess.run(["pactl", "suspend-source", "mic", "1"], check=True)
+        try:
+            yield
+        finally:
+            subprocess.run(["pactl", "suspend-source", "mic", "0"], check=True)
 
     def record_speaker(self, seconds: float) -> npt.NDArray[np.int16]:
         """What the speaker played, from the null sink's monitor."""

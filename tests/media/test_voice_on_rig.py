@@ -176,3 +176,18 @@ async def test_echo_of_the_avatar_is_cancelled(
     else:
         assert erle_db < 10
         assert heard >= 1, "without echo cancellation the echo should have been heard"
+
+
+async def test_unplugged_microphone_is_explained_and_a_replug_recovers(
+    controller: SessionController, pulse: Pulse
+) -> None:
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE and controller.status.microphone is True)
+    session_id = controller.grant.session_id if controller.grant else None
+    with pulse.microphone_unplugged():
+        await until(lambda: controller.status.microphone is False, 15)
+        assert "stopped delivering audio" in controller.status.microphone_error
+        await controller.send_text("Still typing", "repeat")
+    await until(lambda: controller.status.microphone is True, 20)
+    assert controller.state is S.LIVE
+    assert controller.grant is not None and controller.grant.session_id == session_id

@@ -42,6 +42,7 @@ class RoomSession:
         self.microphone: Microphone | None = None
         self._mic_source: rtc.AudioSource | None = None
         self._last_level_at = 0.0
+        self._mic_watched = False
         self.generation = generation
         self._emit = emit
         self.frames = frames
@@ -158,9 +159,14 @@ class RoomSession:
         finally:
             await stream.aclose()
 
-    async def start_microphone(self, device: int | str | None) -> None:
+    async def start_microphone(self, device: int | str | None, quiet: bool = False) -> None:
         """Captures from ``device`` and publishes the microphone track (once); says so when
-        there is no microphone to capture from, and publishes nothing then."""
+        there is no microphone to capture from, and publishes nothing then. The device is
+        remembered: a watcher reopens it when it stops delivering (unplugged, then back)."""
+        self._mic_request.update(enabled=True, device=device)
+        if not self._mic_watched:
+            self._mic_watched = True
+            self._spawn(self._watch_microphone(), "microphone-watch")
         if self.microphone is not None:
             await self.microphone.close()
             self.microphone = None
@@ -172,7 +178,8 @@ class RoomSession:
         try:
             await mic.start()
         except MicrophoneUnavailable as exc:
-            self.emit({"event": "microphone", "available": False, "error": str(exc)})
+            if not quiet:  # a retry that fails again says nothing new
+                self.emit({"event": "microphone", "available": False, "error": str(exc)})
             return
         except Exception as exc:  # voice trouble must not end the session (logged, reported)
             log.exception("microphone failed to start")
@@ -184,7 +191,8 @@ class RoomSession:
             track = rtc.LocalAudioTrack.create_audio_track("microphone", source)
             options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
             await self.room.local_participant.publish_track(track, options)
-        self.emit({"event": "microphone", "available": True, "device": device})
+        if not quiet:
+            self.emit({"event": "microphone", "available": True, "device": device})
 
     def set_speaker(self, device: int | str | None) -> None:
         """Switches the output device live; the jitter buffer (and the echo reference) stay."""
@@ -258,6 +266,33 @@ class RoomSession:
         if participant.identity == self.room.local_participant.identity:
             name = quality.name.removeprefix("QUALITY_").lower()
             self.emit({"event": "quality", "quality": name})
+
+    async def _watch_microphone(self, stall_s: float = 1.0, retry_s: float = 2.0) -> None:
+        """A microphone that stops delivering blocks (unplugged, suspended) is reported once,
+        then reopened every ``retry_s`` until blocks flow again, which is reported too: a
+        re-plug needs no new session."""
+        lost = False
+        while True:
+            mic = self.microphone
+            before = mic.frames_captured if mic is not None else 0
+            await asyncio.sleep(stall_s)
+            if not self._mic_request.get("enabled"):
+                continue
+            flowing = mic is not None and mic is self.microphone and mic.frames_captured > before
+            if flowing and lost:
+                lost = False
+                self.emit({"event": "microphone", "available": True, "recovered": True})
+            if flowing or (mic is None and not lost):
+                continue
+            if not lost:
+                lost = True
+                error = "the microphone stopped delivering audio (unplugged?)"
+                self.emit({"event": "microphone", "available": False, "error": error})
+            if mic is not None:
+                await mic.close()
+                self.microphone = None
+            await asyncio.sleep(max(0.0, retry_s - stall_s))
+            await self.start_microphone(self._mic_request.get("device"), quiet=True)
 
     async def _watch_stalls(self, stall_s: float = 1.0) -> None:
         """A network cut shorter than LiveKit's own timeouts shows no event at all, only a
