@@ -31,7 +31,10 @@ class PlayoutStats:
 class JitterBuffer:
     """A bounded ring of int16 samples: writes drop the oldest when full, reads pad silence."""
 
-    def __init__(self, capacity_ms: int = 300, preroll_ms: int = 40) -> None:
+    def __init__(self, capacity_ms: int = 120, preroll_ms: int = 40) -> None:
+        """NetEq upstream already smooths the network; this only absorbs scheduling jitter and
+        the drift between the room's clock and the speaker's, so it stays short (measured at
+        300 ms: always full, 290 ms of added latency)."""
         self._ring = np.zeros(SAMPLE_RATE * capacity_ms // 1000, np.int16)
         self._preroll = SAMPLE_RATE * preroll_ms // 1000
         self._read = 0

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 48_000
 FRAME = SAMPLE_RATE // 100
 WARMUP_S = 1.5
+MAX_BACKLOG_BLOCKS = 25
 REFERENCE_LOUD_RMS = 100.0  # about -50 dBFS
 
 
@@ -82,6 +83,11 @@ class Microphone:
         self.warmup_gated_frames = 0
 
     @property
+    def blocks_received(self) -> int:
+        """Blocks the device delivered (whether or not the track took them yet)."""
+        return self._bridge.posted if self._bridge is not None else 0
+
+    @property
     def dropped(self) -> int:
         return self._bridge.dropped if self._bridge is not None else 0
 
@@ -91,7 +97,10 @@ class Microphone:
         except OSError as exc:
             raise MicrophoneUnavailable(str(exc)) from exc
         loop = asyncio.get_running_loop()
-        self._bridge = ThreadToLoop(loop)
+        # capture_frame sometimes holds on for a while (the SDK paces by its own estimate of
+        # its queue): a 250 ms backlog absorbs that; a longer one only adds latency when the
+        # track falls behind for good.
+        self._bridge = ThreadToLoop(loop, capacity=MAX_BACKLOG_BLOCKS)
         bridge = self._bridge
 
         def callback(indata: Any, frames: int, _time: Any, status: Any) -> None:

@@ -19,7 +19,7 @@ from avatar_desktop.providers.base import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar.speech import SpeechSynthesizer
 from avatar_desktop.rig.avatar.vad import VoiceActivityDetector
-from tests.media.conftest import Pulse
+from tests.pulse_harness import Pulse
 from tests.rig_harness import RigHandle
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.perf import bench_renderers, bench_rig, bench_window
+from tests.perf import bench_audio, bench_renderers, bench_rig, bench_window
 
 pytestmark = pytest.mark.e2e
 
@@ -38,3 +38,12 @@ def test_bench_renderers_smoke(tmp_path: Path, qapp: object) -> None:
     for result in report["results"]:
         assert 0 < result["qimage_rgba"]["ms_p50"] < 100
         assert 0 < result["qvideoframe_yuv420p"]["ms_p50"] < 1000
+
+
+def test_bench_audio_smoke(tmp_path: Path) -> None:
+    report = bench_audio.main(["--smoke", "--json", str(tmp_path / "a.json"), "--port", "8850"])
+    (result,) = report["results"]
+    assert result["mic_blocks_received"] >= 300  # 100 blocks a second, mic running
+    assert result["mic_callback_to_capture_ms_p50"] is not None
+    assert result["mic_callback_to_capture_ms_p50"] < 500
+    assert result["playout_depth_ms_max"] is not None

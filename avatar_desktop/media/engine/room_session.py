@@ -43,6 +43,7 @@ class RoomSession:
         self._mic_source: rtc.AudioSource | None = None
         self._last_level_at = 0.0
         self._mic_watched = False
+        self._mic_restarts = 0
         self.generation = generation
         self._emit = emit
         self.frames = frames
@@ -170,7 +171,7 @@ class RoomSession:
         if self.microphone is not None:
             await self.microphone.close()
             self.microphone = None
-        source = self._mic_source or rtc.AudioSource(48000, 1, queue_size_ms=100)
+        source = self._mic_source or rtc.AudioSource(48000, 1, queue_size_ms=200)
         opts = self._mic_request.get("processing") or {}
         mic = Microphone(source, ProcessingOptions(**opts), self._on_level, device)
         mic.muted = bool(self._mic_request.get("muted", False))
@@ -274,11 +275,11 @@ class RoomSession:
         lost = False
         while True:
             mic = self.microphone
-            before = mic.frames_captured if mic is not None else 0
+            before = mic.blocks_received if mic is not None else 0
             await asyncio.sleep(stall_s)
             if not self._mic_request.get("enabled"):
                 continue
-            flowing = mic is not None and mic is self.microphone and mic.frames_captured > before
+            flowing = mic is not None and mic is self.microphone and mic.blocks_received > before
             if flowing and lost:
                 lost = False
                 self.emit({"event": "microphone", "available": True, "recovered": True})
@@ -292,6 +293,7 @@ class RoomSession:
                 await mic.close()
                 self.microphone = None
             await asyncio.sleep(max(0.0, retry_s - stall_s))
+            self._mic_restarts += 1
             await self.start_microphone(self._mic_request.get("device"), quiet=True)
 
     async def _watch_stalls(self, stall_s: float = 1.0) -> None:
@@ -326,12 +328,15 @@ class RoomSession:
             mic = self.microphone
             mic_stats = {} if mic is None else {
                 "mic_frames": mic.frames_captured,
+                "mic_received": mic.blocks_received,
+                "mic_restarts": self._mic_restarts,
                 "mic_dropped": mic.dropped,
                 "mic_overflows": mic.input_overflows,
                 "mic_energy_in": mic.energy_in,
                 "mic_energy_out": mic.energy_out,
                 "mic_delay_ms": mic.stream_delay_ms + mic.output_latency_ms,
                 "mic_warmup_gated": mic.warmup_gated_frames,
+                **_percentiles("mic_latency_ms", mic.capture_latency_ms),
             }  # fmt: skip
             self.emit(
                 {
@@ -341,6 +346,7 @@ class RoomSession:
                     "rtt_ms": None if rtt_ms is None else round(rtt_ms, 1),
                     "audio_frames": self._audio_frames,
                     "underruns": self.jitter.stats.underruns,
+                    "playout_overflows": self.jitter.stats.overflows,
                     "playout_depth_ms": round(self.jitter.stats.depth_ms, 1),
                 }
             )
@@ -362,3 +368,10 @@ class RoomSession:
         if self._speaker is not None:
             self._speaker.close()
             self._speaker = None
+
+
+def _percentiles(name: str, values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    p50, p95 = np.percentile(np.asarray(values[-6000:]), [50, 95])
+    return {f"{name}_p50": round(float(p50), 3), f"{name}_p95": round(float(p95), 3)}
