@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.pulse_harness import Pulse, running_pulse
 from tests.rig_harness import RIG_NETNS, RigHandle, running_rig
 
 
@@ -53,3 +54,10 @@ def rig(rig_module: RigHandle) -> Iterator[RigHandle]:
         timeout_s=20,
     )
     assert state["active_sessions"] == 0
+
+
+@pytest.fixture(scope="session")
+def pulse() -> Iterator[Pulse]:
+    """One PulseAudio daemon with virtual devices for the whole run (real-audio tests)."""
+    with running_pulse() as daemon:
+        yield daemon

@@ -12,6 +12,7 @@ from PySide6.QtTest import QTest
 from avatar_desktop.config import AppSettings
 from avatar_desktop.core.session_state import SessionState
 from avatar_desktop.ui.main_window import SettingsHooks, SettingsOutcome
+from tests.pulse_harness import Pulse
 from tests.rig_harness import RigHandle
 from tests.ui.conftest import UiHarness
 
@@ -161,3 +162,32 @@ def test_settings_list_the_backends_avatars_and_apply(ui: UiHarness) -> None:
     second.accept()
     ui.until(lambda: len(applied) == 2, 5)
     assert "keychain" in ui.window.statusBar().currentMessage()
+
+
+def test_push_to_talk_and_device_choice_from_the_voice_bar(
+    ui: UiHarness, rig: RigHandle, pulse: Pulse
+) -> None:
+    voice = ui.window.voice
+    go_live(ui)
+    ui.until(lambda: ui.controller.status.microphone is True, 10)
+    ui.until(lambda: voice.inputs.count() > 1 and voice.outputs.count() > 1, 10)
+    assert not voice.talk_button.isEnabled()
+    voice.ptt_mode.click()
+    assert voice.talk_button.isEnabled()
+    ui.until(lambda: ui.controller.voice.push_to_talk, 5)
+    QTest.mousePress(voice.talk_button, Qt.MouseButton.LeftButton)
+    ui.until(lambda: ui.controller.status.talking, 5)
+    QTest.mouseRelease(voice.talk_button, Qt.MouseButton.LeftButton)
+    ui.until(lambda: not ui.controller.status.talking, 5)
+    sid = ui.controller.grant.session_id if ui.controller.grant else ""
+    rig.wait_until(lambda s: any(
+        x["session_id"] == sid and x["avatar"]["commands_received"].get("user.stop_push_to_talk")
+        for x in s["sessions"]), 10)  # fmt: skip
+    # A device picked in the list is used at once, in the same session.
+    pulse_index = voice.inputs.findText("pulse")
+    assert pulse_index > 0
+    voice.inputs.setCurrentIndex(pulse_index)
+    voice.inputs.activated.emit(pulse_index)
+    ui.until(lambda: ui.controller.voice.input_device == voice.inputs.itemData(pulse_index), 5)
+    ui.until(lambda: ui.controller.status.microphone is True, 10)
+    assert ui.controller.grant is not None and ui.controller.grant.session_id == sid
