@@ -10,8 +10,10 @@ import logging.handlers
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -28,6 +30,9 @@ from avatar_desktop.providers.base import AvatarProvider, SessionSettings
 from avatar_desktop.providers.heygen_streaming import HeygenStreamingProvider
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 
+if TYPE_CHECKING:
+    from avatar_desktop.ui.main_window import MainWindow
+
 log = logging.getLogger("avatar_desktop")
 
 
@@ -40,6 +45,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--service-url", help="the backend's base URL (default: HeyGen's)")
     parser.add_argument("--rig-host", help="address for the demo rig (default: this machine's)")
     parser.add_argument("--no-autostart", action="store_true", help="wait for Start")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="start the offline demo, wait for the first video frame and one avatar speech "
+        "event, print one line, exit 0 on success (non-zero names the failing step)",
+    )
     return parser.parse_args(argv)
 
 
@@ -155,7 +166,7 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     if args.service_url:
         settings.service_url = args.service_url
     backend = Backend(args.rig_host, log_dir)
-    provider = await backend.switch(settings, force_demo=args.demo)
+    provider = await backend.switch(settings, force_demo=args.demo or args.self_test)
     engines = EngineHolder(log_dir)
     controller = SessionController(
         provider,
@@ -189,11 +200,47 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     # (Python runs the handler between the window's timer ticks.)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: window.close())
-    if not args.no_autostart:
+    result = 0
+    if args.self_test:
+        result = await self_test(controller, window)
+        window.close()
+    elif not args.no_autostart:
         await controller.start()
     await quit_event.wait()
     await controller.close()
     await backend.close()
+    return result
+
+
+async def self_test(controller: SessionController, window: MainWindow, limit_s: float = 90) -> int:
+    """Start → first frame painted → the avatar speaks; one line on stdout either way."""
+    from avatar_desktop.core.session_state import SessionState
+
+    started = time.monotonic()
+    step = "starting the session"
+
+    async def until(predicate: Callable[[], bool]) -> None:
+        while not predicate():
+            if controller.state is SessionState.FAILED and not controller.running:
+                raise RuntimeError(controller.status.message or "the session failed")
+            await asyncio.sleep(0.05)
+
+    try:
+        async with asyncio.timeout(limit_s):
+            await controller.start()
+            step = "waiting for the first video frame"
+            await until(lambda: window.video.stats.frames_painted > 0)
+            first_frame_s = time.monotonic() - started
+            step = "waiting for the avatar to speak"
+            await controller.send_text("This is the self test.", "repeat")
+            await until(lambda: controller.status.avatar_speaking)
+            speech_s = time.monotonic() - started
+    except (TimeoutError, RuntimeError) as exc:
+        detail = str(exc) or "timed out"
+        print(f"self-test FAILED while {step}: {detail}", flush=True)
+        return 1
+    print(f"self-test OK: first frame after {first_frame_s:.1f} s, avatar speaking after "
+          f"{speech_s:.1f} s", flush=True)  # fmt: skip
     return 0
 
 

@@ -29,15 +29,8 @@ class DemoRig:
     async def start(self, ready_timeout_s: float = 600.0) -> str:
         """Starts the rig (the first run may build LiveKit's server) and returns its URL."""
         host = self.host or own_address()
-        command = [
-            sys.executable,
-            "-m",
-            "avatar_desktop.rig",
-            "--host",
-            host,
-            "--port",
-            str(self.port),
-        ]
+        role = ["--rig"] if getattr(sys, "frozen", False) else ["-m", "avatar_desktop.rig"]
+        command = [sys.executable, *role, "--host", host, "--port", str(self.port)]
         stderr = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)

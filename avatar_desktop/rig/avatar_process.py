@@ -17,6 +17,13 @@ from .avatar.participant import AvatarConfig
 log = logging.getLogger(__name__)
 
 
+def avatar_command(config_json: str) -> list[str]:
+    """How to start an avatar: a module of this Python, or the frozen app in its avatar role."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--rig-avatar", config_json]
+    return [sys.executable, "-m", "avatar_desktop.rig.avatar", config_json]
+
+
 class AvatarProcess:
     def __init__(self, config: AvatarConfig, log_dir: Path) -> None:
         self.config = config
@@ -41,10 +48,7 @@ class AvatarProcess:
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._log_path.open("ab") as err:
             self._proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "avatar_desktop.rig.avatar",
-                json.dumps(asdict(self.config)),
+                *avatar_command(json.dumps(asdict(self.config))),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=err,
