@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: bootstrap run test check lint typecheck pytest
+.PHONY: bootstrap run test check lint typecheck pytest package package-selftest
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -10,13 +10,13 @@ bootstrap:
 run: bootstrap
 	@bash scripts/run-app.sh
 
-test: bootstrap check pytest
+test: bootstrap check pytest package-selftest
 
 check: lint typecheck
 
 lint:
-	$(VENV)/bin/ruff check avatar_desktop tests scripts
-	$(VENV)/bin/ruff format --check avatar_desktop tests scripts
+	$(VENV)/bin/ruff check avatar_desktop tests scripts packaging
+	$(VENV)/bin/ruff format --check avatar_desktop tests scripts packaging
 	$(VENV)/bin/lint-imports
 
 typecheck:
@@ -24,3 +24,9 @@ typecheck:
 
 pytest:
 	bash scripts/run-tests.sh
+
+package: bootstrap
+	$(PY) packaging/build.py
+
+package-selftest:
+	bash scripts/package-selftest.sh

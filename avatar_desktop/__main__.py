@@ -7,10 +7,14 @@ argument before anything heavy is imported: ``--media-engine`` (the LiveKit room
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 
 def main() -> int:
+    # In a frozen app, multiprocessing's helpers (the shared-memory resource tracker) re-run
+    # this executable with their own arguments: let them through before anything else.
+    multiprocessing.freeze_support()
     role = sys.argv[1] if len(sys.argv) > 1 else ""
     if role == "--media-engine":
         from avatar_desktop.media.engine.__main__ import main as engine_main

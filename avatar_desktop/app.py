@@ -194,6 +194,13 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
         SettingsHooks(current=lambda: (AppSettings.load(store), has_keys()), apply=apply_settings)
     )
     window.show()
+    if os.environ.get("AVATAR_DESKTOP_PROBE_STARTUP") == "1":
+        # For the startup benchmark: say when the window is up, then leave.
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.processEvents()
+        print("startup: window shown", flush=True)
+        window.close()
     if backend.notice:
         window.statusBar().showMessage(backend.notice, 15000)
     # Ctrl+C and SIGTERM close the window the user's way: the session is stopped on the server.
@@ -248,6 +255,12 @@ def has_keys() -> dict[str, bool]:
     return {b: load_api_key(b) is not None for b in ("liveavatar", "heygen_streaming")}
 
 
+def app_icon_path() -> Path:
+    """The icon beside a frozen app, or in the checkout's resources/."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+    return base / "resources" / "icons" / "avatar-desktop-256.png"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("QT_API", "pyside6")
@@ -258,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("avatar-desktop")
+    app.setDesktopFileName("avatar-desktop")
+    from PySide6.QtGui import QIcon
+
+    icon = app_icon_path()
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     from PySide6.QtCore import QSettings
 
     from avatar_desktop.ui.translations import install_translator

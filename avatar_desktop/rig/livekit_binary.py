@@ -60,8 +60,14 @@ def find_livekit_server(progress: Callable[[str], None] = print) -> Path:
     return build_livekit_server(cached, progress)
 
 
-def build_livekit_server(target: Path, progress: Callable[[str], None] = print) -> Path:
-    """Builds the pinned server with ``go build`` into ``target`` (atomically)."""
+def build_livekit_server(
+    target: Path,
+    progress: Callable[[str], None] = print,
+    goos: str | None = None,
+    goarch: str | None = None,
+) -> Path:
+    """Builds the pinned server with ``go build`` into ``target`` (atomically); ``goos`` and
+    ``goarch`` cross-compile it (CGO is off, so every target builds from here)."""
     go = shutil.which("go")
     if go is None:
         raise LiveKitServerUnavailable(
@@ -78,8 +84,12 @@ def build_livekit_server(target: Path, progress: Callable[[str], None] = print) 
     with tempfile.TemporaryDirectory(prefix="avatar-desktop-lk-") as work:
         for name in ("go.mod", "go.sum"):
             (Path(work) / name).write_bytes(pin.joinpath(name).read_bytes())
-        out = Path(work) / _EXE
+        out = Path(work) / target.name
         env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly", GOTOOLCHAIN="local")
+        if goos:
+            env["GOOS"] = goos
+        if goarch:
+            env["GOARCH"] = goarch
         proc = subprocess.run(
             [go, "build", "-trimpath", "-o", str(out), f"{LIVEKIT_SERVER_MODULE}/cmd/server"],
             cwd=work,

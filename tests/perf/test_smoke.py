@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.perf import bench_audio, bench_renderers, bench_rig, bench_window
+from tests.perf import bench_audio, bench_renderers, bench_rig, bench_startup, bench_window
 
 pytestmark = pytest.mark.e2e
 
@@ -47,3 +47,8 @@ def test_bench_audio_smoke(tmp_path: Path) -> None:
     assert result["mic_callback_to_capture_ms_p50"] is not None
     assert result["mic_callback_to_capture_ms_p50"] < 500
     assert result["playout_depth_ms_max"] is not None
+
+
+def test_bench_startup_smoke(tmp_path: Path) -> None:
+    report = bench_startup.main(["--smoke", "--json", str(tmp_path / "s.json")])
+    assert 0 < report["results"]["python -m avatar_desktop"]["median_s"] < 120
