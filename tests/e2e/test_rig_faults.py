@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +28,21 @@ async def http(rig: RigHandle) -> AsyncIterator[httpx.AsyncClient]:
 
 async def stop(http: httpx.AsyncClient, token: str) -> None:
     await http.post("/v1/sessions/stop", headers={"Authorization": f"Bearer {token}"})
+
+
+@contextlib.asynccontextmanager
+async def live_probe(
+    rig: RigHandle, http: httpx.AsyncClient, **request: Any
+) -> AsyncIterator[tuple[str, ProbeClient]]:
+    """A LiveAvatar session joined by a probe client; closed and stopped afterwards."""
+    session_id, token, data = await start_liveavatar(http, rig.api_key, **request)
+    probe = ProbeClient()
+    try:
+        await probe.connect(data["livekit_url"], data["livekit_client_token"])
+        yield session_id, probe
+    finally:
+        await probe.close()
+        await stop(http, token)
 
 
 async def frames_after(probe: ProbeClient, since: float, count: int, timeout_s: float) -> float:
@@ -49,10 +66,7 @@ def longest_gap(probe: ProbeClient, start: float, end: float) -> float:
 async def test_network_faults_are_survived_by_the_sdk(
     rig: RigHandle, http: httpx.AsyncClient, kind: str
 ) -> None:
-    _sid, token, data = await start_liveavatar(http, rig.api_key)
-    probe = ProbeClient()
-    try:
-        await probe.connect(data["livekit_url"], data["livekit_client_token"])
+    async with live_probe(rig, http) as (_sid, probe):
         await probe.wait_for_video(30)
         cut_at = time.monotonic()
         rig.fault(kind=kind, seconds=3)
@@ -64,18 +78,12 @@ async def test_network_faults_are_survived_by_the_sdk(
         else:
             events = [name for _, name in probe.room_events]
             assert "reconnecting" in events and "reconnected" in events, events
-    finally:
-        await probe.close()
-        await stop(http, token)
 
 
 async def test_packet_loss_and_bandwidth_cap_keep_video_flowing(
     rig: RigHandle, http: httpx.AsyncClient
 ) -> None:
-    _sid, token, data = await start_liveavatar(http, rig.api_key)
-    probe = ProbeClient()
-    try:
-        await probe.connect(data["livekit_url"], data["livekit_client_token"])
+    async with live_probe(rig, http) as (_sid, probe):
         await probe.wait_for_video(10)
         rig.fault(kind="packet_loss", percent=5, seconds=6)
         rig.fault(kind="bandwidth_cap", kbit=2000, seconds=6)
@@ -84,34 +92,19 @@ async def test_packet_loss_and_bandwidth_cap_keep_video_flowing(
         await asyncio.sleep(5)
         impaired = [v for v in probe.video if v.received_s > start]
         assert len(impaired) >= 25, f"{len(impaired)} frames in 5 s under loss and a 2 Mbit/s cap"
-    finally:
-        await probe.close()
-        await stop(http, token)
 
 
 async def test_killed_server_disconnects_and_a_new_session_works_once_back(
     rig: RigHandle, http: httpx.AsyncClient
 ) -> None:
-    _sid, token, data = await start_liveavatar(http, rig.api_key)
-    probe = ProbeClient()
-    try:
-        await probe.connect(data["livekit_url"], data["livekit_client_token"])
+    async with live_probe(rig, http) as (_sid, probe):
         await probe.wait_for_video(5)
         rig.fault(kind="kill_server", restart_after_s=2)
         await probe.wait_until(lambda: bool(probe.disconnect_reasons), timeout_s=60)
         assert probe.disconnect_reasons, "the client was never told the server is gone"
-    finally:
-        await probe.close()
-        await stop(http, token)
     rig.wait_until(lambda s: s["server"]["running"], timeout_s=30)
-    _sid2, token2, data2 = await start_liveavatar(http, rig.api_key)
-    again = ProbeClient()
-    try:
-        await again.connect(data2["livekit_url"], data2["livekit_client_token"])
+    async with live_probe(rig, http) as (_sid, again):
         await again.wait_for_video(10)
-    finally:
-        await again.close()
-        await stop(http, token2)
 
 
 @pytest.mark.parametrize(
@@ -121,45 +114,27 @@ async def test_killed_server_disconnects_and_a_new_session_works_once_back(
 async def test_room_service_actions_give_livekits_disconnect_reasons(
     rig: RigHandle, http: httpx.AsyncClient, kind: str, reason: str
 ) -> None:
-    _sid, token, data = await start_liveavatar(http, rig.api_key)
-    probe = ProbeClient()
-    try:
-        await probe.connect(data["livekit_url"], data["livekit_client_token"])
+    async with live_probe(rig, http) as (_sid, probe):
         await probe.wait_for_video(1)
         rig.fault(kind=kind)
         await probe.wait_until(lambda: bool(probe.disconnect_reasons))
         assert probe.disconnect_reasons == [reason]
-    finally:
-        await probe.close()
-        await stop(http, token)
 
 
 async def test_tracks_late_then_never_then_cleared(rig: RigHandle, http: httpx.AsyncClient) -> None:
     rig.fault(kind="tracks_late", seconds=3, count=1)
-    _sid, token, data = await start_liveavatar(http, rig.api_key)
-    probe = ProbeClient()
-    try:
-        joined = time.monotonic()
-        await probe.connect(data["livekit_url"], data["livekit_client_token"])
+    started = time.monotonic()
+    async with live_probe(rig, http) as (_sid, probe):
         await probe.wait_for_video(1, timeout_s=15)
-        assert probe.video[0].received_s - joined >= 2.0
-    finally:
-        await probe.close()
-        await stop(http, token)
+        assert probe.video[0].received_s - started >= 2.0
 
     rig.fault(kind="tracks_never")
-    _sid, token, data = await start_liveavatar(http, rig.api_key)
-    probe = ProbeClient()
-    try:
-        await probe.connect(data["livekit_url"], data["livekit_client_token"])
+    async with live_probe(rig, http) as (_sid, probe):
         await asyncio.sleep(6)
         assert probe.video == [], "tracks were published despite the fault"
         assert "heygen" in probe.room.remote_participants  # present, yet silent and dark
         rig.clear_faults()
         await probe.wait_for_video(1, timeout_s=15)
-    finally:
-        await probe.close()
-        await stop(http, token)
 
 
 async def test_token_signed_with_the_wrong_secret_is_refused(
@@ -179,34 +154,22 @@ async def test_server_ended_session_sends_session_stopped_and_deletes_the_room(
     rig: RigHandle, http: httpx.AsyncClient
 ) -> None:
     rig.fault(kind="session_ends_after", seconds=4, count=1)
-    sid, token, data = await start_liveavatar(http, rig.api_key)
-    probe = ProbeClient()
-    try:
-        await probe.connect(data["livekit_url"], data["livekit_client_token"])
+    async with live_probe(rig, http) as (sid, probe):
         await probe.wait_for_event("session.stopped", timeout_s=15)
         stopped = next(e for _, e in probe.events if e.get("event_type") == "session.stopped")
         assert stopped["stop_reason"] == "SERVER_ERROR" and stopped["session_id"] == sid
         await probe.wait_until(lambda: bool(probe.disconnect_reasons))
         assert probe.disconnect_reasons == ["ROOM_DELETED"]
         assert rig.session(sid)["status"] == "stopped"
-    finally:
-        await probe.close()
-        await stop(http, token)
 
 
 async def test_malformed_and_oversized_packets_reach_the_client(
     rig: RigHandle, http: httpx.AsyncClient
 ) -> None:
-    _sid, token, data = await start_liveavatar(http, rig.api_key)
-    probe = ProbeClient()
-    try:
-        await probe.connect(data["livekit_url"], data["livekit_client_token"])
+    async with live_probe(rig, http) as (_sid, probe):
         await probe.wait_for_video(1)
         sent = rig.fault(kind="send_malformed")["results"][0]["sent"]
         assert "oversized" in sent and "invalid-utf8" in sent
         await probe.wait_until(lambda: len(probe.raw_data) >= len(sent))
         assert b"\xff\xfe\xfd{not json" in probe.raw_data
         assert max(len(p) for p in probe.raw_data) > 60_000
-    finally:
-        await probe.close()
-        await stop(http, token)

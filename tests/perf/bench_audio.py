@@ -26,7 +26,8 @@ from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.base import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar.speech import SpeechSynthesizer
-from tests.perf.bench_rig import cpu_seconds, percentile
+from tests.perf.bench_rig import cpu_seconds
+from tests.perf.report import percentile, write_report
 from tests.pulse_harness import Pulse, running_pulse
 from tests.rig_harness import RigHandle, running_rig
 
@@ -99,10 +100,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with running_pulse() as pulse, running_rig(args.port) as rig:
         result = asyncio.run(measure(rig, pulse, seconds))
     print(json.dumps(result))
-    report = {"benchmark": "audio", "smoke": args.smoke, "results": [result]}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
-    return report
+    return write_report("audio", args.smoke, [result], args.json)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from avatar_desktop.rig.avatar.face import QUALITY_SIZES, FacePainter
 from avatar_desktop.rig.avatar.stamp import Stamp
+from tests.perf.report import write_report
 
 
 class Canvas(QWidget):
@@ -125,10 +126,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(json.dumps(result))
         results.append(result)
     canvas.close()
-    report = {"benchmark": "renderers", "smoke": args.smoke, "results": results}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
-    return report
+    return write_report("renderers", args.smoke, results, args.json)
 
 
 if __name__ == "__main__":

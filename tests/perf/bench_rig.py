@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from tests.perf.report import percentile, write_report
 from tests.probe_client import ProbeClient
 from tests.rig_harness import RigHandle, running_rig
 
@@ -35,13 +36,6 @@ def cpu_seconds(pid: int | None) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def measure(rig: RigHandle, seconds: float, quality: str) -> dict[str, Any]:
@@ -122,10 +116,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             result = asyncio.run(measure(rig, seconds, quality))
             print(json.dumps(result))
             results.append(result)
-    report = {"benchmark": "rig", "smoke": args.smoke, "results": results}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
-    return report
+    return write_report("rig", args.smoke, results, args.json)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.perf.report import write_report
+
 ROOT = Path(__file__).resolve().parents[2]
 FROZEN = ROOT / "dist" / "avatar-desktop" / "avatar-desktop"
 
@@ -30,15 +32,15 @@ def time_to_window(command: list[str], host: str) -> float:
     env = dict(os.environ, AVATAR_DESKTOP_PROBE_STARTUP="1", HOME=home, XDG_CACHE_HOME=cache,
                XDG_CONFIG_HOME=f"{home}/.config", XDG_DATA_HOME=f"{home}/.local/share")  # fmt: skip
     started = time.monotonic()
-    proc = subprocess.Popen([*command, "--demo", "--rig-host", host], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=env, text=True)  # fmt: skip
-    assert proc.stdout is not None
     shown = None
-    for line in proc.stdout:
-        if line.startswith("startup: window shown"):
-            shown = time.monotonic() - started
-            break
-    proc.wait(60)
+    with subprocess.Popen([*command, "--demo", "--rig-host", host], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, env=env, text=True) as proc:  # fmt: skip
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("startup: window shown"):
+                shown = time.monotonic() - started
+                break
+        proc.wait(60)
     if shown is None:
         raise RuntimeError(f"{command[0]} never showed its window")
     return shown
@@ -61,10 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results[name] = {"runs": runs, "median_s": round(statistics.median(times), 2),
                          "min_s": round(min(times), 2), "max_s": round(max(times), 2)}  # fmt: skip
         print(json.dumps({name: results[name]}))
-    report = {"benchmark": "startup", "smoke": args.smoke, "results": results}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
-    return report
+    return write_report("startup", args.smoke, results, args.json)
 
 
 if __name__ == "__main__":

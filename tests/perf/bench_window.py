@@ -29,7 +29,7 @@ from avatar_desktop.providers.base import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar.stamp import latency_us, read_stamp
 from avatar_desktop.ui.main_window import MainWindow
-from tests.perf.bench_rig import percentile
+from tests.perf.report import percentile, write_report
 from tests.rig_harness import RigHandle, running_rig
 
 
@@ -140,10 +140,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 results.append(result)
     finally:
         loop.close()
-    report = {"benchmark": "window", "smoke": args.smoke, "results": results}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
-    return report
+    return write_report("window", args.smoke, results, args.json)
 
 
 if __name__ == "__main__":
