@@ -149,6 +149,22 @@ Trying again in {1} s (attempt {2} of {3})…</source>
 Reintentando en {1} s (intento {2} de {3})…</translation>
     </message>
     <message>
+      <source>excellent</source>
+      <translation>excelente</translation>
+    </message>
+    <message>
+      <source>good</source>
+      <translation>buena</translation>
+    </message>
+    <message>
+      <source>poor</source>
+      <translation>mala</translation>
+    </message>
+    <message>
+      <source>lost</source>
+      <translation>perdida</translation>
+    </message>
+    <message>
       <source>Connection: {0}</source>
       <translation>Conexión: {0}</translation>
     </message>
@@ -380,6 +396,10 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
     <message>
       <source>Out</source>
       <translation>Salida</translation>
+    </message>
+    <message>
+      <source>no microphone was found</source>
+      <translation>no se encontró ningún micrófono</translation>
     </message>
     <message>
       <source>No microphone could be opened ({0}). Typing still works.</source>

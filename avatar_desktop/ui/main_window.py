@@ -301,7 +301,13 @@ class MainWindow(QMainWindow):
         self.voice.show_status(status.microphone, status.microphone_error, status.mic_level_dbfs)
         parts = []
         if status.quality:
-            parts.append(_tr("Connection: {0}").format(status.quality))
+            quality = {
+                "excellent": _tr("excellent"),
+                "good": _tr("good"),
+                "poor": _tr("poor"),
+                "lost": _tr("lost"),
+            }.get(status.quality, status.quality)
+            parts.append(_tr("Connection: {0}").format(quality))
         if status.rtt_ms is not None:
             parts.append(_tr("RTT {0} ms").format(round(status.rtt_ms)))
         if status.fps is not None:

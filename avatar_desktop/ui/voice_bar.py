@@ -59,15 +59,16 @@ class VoiceBar(QWidget):
         top.addWidget(self.mic)
         top.addWidget(self.ptt_mode)
         top.addWidget(self.talk_button)
-        top.addWidget(self.level, 1)
+        top.addStretch(1)
         devices = QHBoxLayout()
         devices.addWidget(QLabel(_tr("In")))
         devices.addWidget(self.inputs, 1)
         devices.addWidget(QLabel(_tr("Out")))
         devices.addWidget(self.outputs, 1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(9, 0, 9, 9)  # aligned with the chat panel above
         layout.addLayout(top)
+        layout.addWidget(self.level)
         layout.addLayout(devices)
         layout.addWidget(self.state)
 
@@ -90,6 +91,8 @@ class VoiceBar(QWidget):
 
     def show_status(self, available: bool | None, error: str, level_dbfs: float | None) -> None:
         if available is False:
+            if "device -1" in error or "no default" in error.lower():
+                error = _tr("no microphone was found")  # PortAudio's words for it
             self.state.setText(
                 _tr("No microphone could be opened ({0}). Typing still works.").format(error)
             )
