@@ -64,7 +64,7 @@ def running_rig(port: int = 8780, *extra: str) -> Iterator[RigHandle]:
     command = [
         "ip", "netns", "exec", RIG_NETNS, sys.executable, "-m", "avatar_desktop.rig",
         "--host", RIG_HOST, "--port", str(port), "--api-key", API_KEY, "--network-faults",
-        "--session-idle-timeout", "60", "--concurrent-limit", "3", *extra,
+        "--session-idle-timeout", "300", "--concurrent-limit", "3", *extra,
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
     assert process.stdout is not None
