@@ -50,6 +50,9 @@ def server_for_this_os(build: Path) -> Path:
 def check_cross(build: Path) -> dict[str, str]:
     results = {}
     for goos, goarch in sorted(set(GO_TARGETS.values())):
+        if goos == "darwin" and sys.platform != "darwin":
+            results[f"{goos}/{goarch}"] = "skipped: needs cgo, so a Mac"
+            continue
         name = "livekit-server.exe" if goos == "windows" else "livekit-server"
         try:
             out = build_livekit_server(build / "cross" / f"{goos}-{goarch}" / name, goos=goos,

@@ -67,7 +67,7 @@ def build_livekit_server(
     goarch: str | None = None,
 ) -> Path:
     """Builds the pinned server with ``go build`` into ``target`` (atomically); ``goos`` and
-    ``goarch`` cross-compile it (CGO is off, so every target builds from here)."""
+    ``goarch`` cross-compile it (Linux and Windows from anywhere; macOS only on a Mac)."""
     go = shutil.which("go")
     if go is None:
         raise LiveKitServerUnavailable(
@@ -85,7 +85,14 @@ def build_livekit_server(
         for name in ("go.mod", "go.sum"):
             (Path(work) / name).write_bytes(pin.joinpath(name).read_bytes())
         out = Path(work) / target.name
-        env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly", GOTOOLCHAIN="local")
+        # CGO off makes every target cross-compile from anywhere, except macOS: the server's
+        # CPU statistics (go-osstat) need cgo there (seen: "undefined: cpu.Get" with CGO off),
+        # so a macOS server is built on a Mac, with its C toolchain.
+        darwin = (goos or ("darwin" if sys.platform == "darwin" else "")) == "darwin"
+        env = dict(
+            os.environ, CGO_ENABLED="1" if darwin else "0", GOFLAGS="-mod=readonly",
+            GOTOOLCHAIN="local",
+        )  # fmt: skip
         if goos:
             env["GOOS"] = goos
         if goarch:
