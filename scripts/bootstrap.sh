@@ -25,9 +25,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
+# The virtualenv holds exactly requirements.lock (scripts/lock.sh writes it): a venv made from
+# another lock is made anew, so no stale version survives an upgrade or a downgrade.
+lock_sum=$(sha256sum requirements.lock | cut -d' ' -f1)
+if [ -x .venv/bin/python ] && [ "$(cat .venv/.lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
+  echo "bootstrap: requirements.lock changed: making .venv anew"
+  rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+  echo "$lock_sum" > .venv/.lock-sha256
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test,dev,packaging]"
-echo "bootstrap: ready (.venv)"
+# The checkout itself, editable, with nothing new resolved (setuptools and wheel are in the lock).
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+echo "bootstrap: ready (.venv, $(.venv/bin/python -c 'import PySide6; print("PySide6", PySide6.__version__)'))"
