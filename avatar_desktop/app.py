@@ -21,12 +21,12 @@ from avatar_desktop.config import AppSettings, load_api_key, save_api_key
 from avatar_desktop.core.journal import redact
 from avatar_desktop.core.ledger import SessionLedger
 from avatar_desktop.core.media_port import MediaEvent, MediaPort
+from avatar_desktop.core.provider_port import AvatarProvider, SessionSettings
 from avatar_desktop.core.session_controller import SessionController, Timing
 from avatar_desktop.demo_rig import DEMO_API_KEY, DemoRig
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.media.frame_buffer import Frame
 from avatar_desktop.providers import heygen_streaming, liveavatar
-from avatar_desktop.providers.base import AvatarProvider, SessionSettings
 from avatar_desktop.providers.heygen_streaming import HeygenStreamingProvider
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 

@@ -16,7 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from avatar_desktop.providers.base import AvatarProvider, SessionGrant, SessionSettings, TextMode
+from avatar_desktop.core.provider_port import (
+    AvatarProvider,
+    SessionGrant,
+    SessionSettings,
+    TextMode,
+)
 
 from .conversation import Conversation
 from .errors import AvatarServiceError, ErrorKind

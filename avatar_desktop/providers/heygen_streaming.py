@@ -11,8 +11,8 @@ import httpx
 
 from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
 from avatar_desktop.core.events import AvatarEvent
+from avatar_desktop.core.provider_port import Publish, SessionGrant, SessionSettings, TextMode
 
-from .base import Publish, SessionGrant, SessionSettings, TextMode
 from .http_errors import data_of, transport_error
 from .messages import json_object, named_items, v1_event
 

@@ -83,6 +83,14 @@
       <translation>Ajustes…</translation>
     </message>
     <message>
+      <source>&amp;Quit</source>
+      <translation>&amp;Salir</translation>
+    </message>
+    <message>
+      <source>&amp;File</source>
+      <translation>&amp;Archivo</translation>
+    </message>
+    <message>
       <source>&amp;View</source>
       <translation>&amp;Ver</translation>
     </message>

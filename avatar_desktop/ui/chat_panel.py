@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from avatar_desktop.core.conversation import TranscriptLine
-from avatar_desktop.providers.base import TextMode
+from avatar_desktop.core.provider_port import TextMode
 
 
 def _tr(text: str) -> str:

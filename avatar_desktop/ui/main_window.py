@@ -157,6 +157,13 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(lambda: self._run(self._open_settings()))
         toolbar.addSeparator()
         toolbar.addAction(self.settings_action)
+        self.quit_action = QAction(_tr("&Quit"), self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.close)  # stops the session first (closeEvent)
+        file_menu = self.menuBar().addMenu(_tr("&File"))
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu(_tr("&View"))
         view_menu.addAction(self.diagnostics_dock.toggleViewAction())
 

@@ -14,11 +14,11 @@ import pytest
 from avatar_desktop.core.errors import ErrorKind
 from avatar_desktop.core.ledger import SessionLedger
 from avatar_desktop.core.media_port import MediaEvent, MediaPort
+from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.retry import RetryPolicy
 from avatar_desktop.core.session_controller import SessionController, Timing
 from avatar_desktop.core.session_state import SessionState, StateChange
 from avatar_desktop.media.engine_client import MediaEngine
-from avatar_desktop.providers.base import SessionSettings
 from avatar_desktop.providers.heygen_streaming import HeygenStreamingProvider
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from tests.rig_harness import RigHandle

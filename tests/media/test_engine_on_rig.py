@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.media.engine_client import MediaEngine
-from avatar_desktop.providers.base import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar.stamp import read_stamp
 from tests.rig_harness import RigHandle

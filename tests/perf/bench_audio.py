@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from avatar_desktop.core.media_port import MediaEvent, MediaPort
+from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.session_controller import SessionController
 from avatar_desktop.core.session_state import SessionState
 from avatar_desktop.media.engine_client import MediaEngine
-from avatar_desktop.providers.base import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar.speech import SpeechSynthesizer
 from tests.perf.bench_rig import cpu_seconds

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
-from avatar_desktop.providers.base import SessionSettings
+from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from tests.rig_harness import RigHandle
 

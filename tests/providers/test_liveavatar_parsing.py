@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
-from avatar_desktop.providers.base import SessionSettings
+from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from avatar_desktop.app import EngineHolder
+from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.retry import RetryPolicy
 from avatar_desktop.core.session_controller import SessionController, Timing
-from avatar_desktop.providers.base import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.ui.main_window import MainWindow
 from tests.rig_harness import RigHandle

@@ -10,8 +10,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from avatar_desktop.app import EngineHolder
+from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.session_controller import SessionController
-from avatar_desktop.providers.base import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.ui import translations
 from avatar_desktop.ui.main_window import MainWindow

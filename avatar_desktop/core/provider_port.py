@@ -1,4 +1,5 @@
-"""The one interface both backends implement; provider-specific JSON stays below it."""
+"""What the session needs from an avatar service: the one interface both backends (providers/)
+implement; provider-specific JSON stays below it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-from avatar_desktop.core.events import AvatarEvent
+from .events import AvatarEvent
 
 # Sends bytes on the session's LiveKit data channel, with a topic.
 Publish = Callable[[bytes, str], Awaitable[None]]
