@@ -19,6 +19,8 @@ class ErrorKind(enum.Enum):
     SESSION_ENDED = "session_ended"
     NO_VIDEO = "no_video"
     CONNECT_FAILED = "connect_failed"
+    MEDIA_ENGINE = "media_engine"
+    INTERNAL = "internal"
 
     @property
     def terminal(self) -> bool:
@@ -30,9 +32,11 @@ _TERMINAL = {
     ErrorKind.AVATAR_NOT_FOUND,
     ErrorKind.NO_CREDITS,
     ErrorKind.CONCURRENT_LIMIT,
+    ErrorKind.INTERNAL,
 }
 
-# Plain words for the user, in the source language (translated in the UI layer).
+# Plain words for the user: the one table, in the source language. The UI translates each text
+# with QCoreApplication.translate("Advice", text); scripts/update_translations.py extracts them.
 ADVICE: dict[ErrorKind, str] = {
     ErrorKind.BAD_API_KEY: "The API key was refused. Check it in Settings.",
     ErrorKind.AVATAR_NOT_FOUND: "That avatar does not exist for this account. Pick another one.",
@@ -48,6 +52,11 @@ ADVICE: dict[ErrorKind, str] = {
     ErrorKind.SESSION_ENDED: "The service ended the session.",
     ErrorKind.NO_VIDEO: "The avatar's video did not arrive in time.",
     ErrorKind.CONNECT_FAILED: "Could not join the avatar's room.",
+    ErrorKind.MEDIA_ENGINE: "The app's video and sound engine stopped. Starting it again.",
+    ErrorKind.INTERNAL: (
+        "Something went wrong inside the app. Copy the diagnostics (View → Diagnostics) "
+        "and send them to us."
+    ),
 }
 
 

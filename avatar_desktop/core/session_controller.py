@@ -4,36 +4,70 @@ there, keeps it alive, heals by itself, and says what is wrong when it cannot.
 Live means: the avatar participant's video AND audio are subscribed AND its first video frame
 was decoded. A missed step becomes a retry with a NEW session and a NEW token (the old one is
 stopped, best effort), with exponential backoff and a cap; account problems never loop.
+
+The shape makes the old failure modes impossible rather than patched:
+- one run task at a time: ``start`` is refused while a run exists, in any state;
+- the run catches everything: an unforeseen error ends the session on the server and moves to
+  Failed with words, never leaves the state stuck;
+- every background task is owned (``TaskOwner``) and its failure is reported the same way;
+- the room generation is bumped the moment a session ends, so a late event of the old room
+  can never move the next one;
+- a stop that failed is retried in the background until the service confirms it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from avatar_desktop.core.provider_port import (
-    AvatarProvider,
-    SessionGrant,
-    SessionSettings,
-    TextMode,
-)
-
 from .conversation import Conversation
 from .errors import AvatarServiceError, ErrorKind
 from .events import AvatarEvent, PushToTalkState, SessionStopped, SpeechActivity, TranscriptPiece
 from .journal import Journal
 from .ledger import SessionLedger
-from .media_port import MediaEvent, MediaFactory, MediaPort
+from .media_port import (
+    AudioOutputState,
+    ConnectFailed,
+    Connected,
+    DataReceived,
+    DevicesListed,
+    Disconnected,
+    EngineDied,
+    FirstFrame,
+    Frame,
+    MediaCommandFailed,
+    MediaEvent,
+    MediaFactory,
+    MediaPort,
+    MediaStats,
+    MicLevel,
+    MicrophoneState,
+    ParticipantChanged,
+    QualityChanged,
+    Reconnected,
+    Reconnecting,
+    TrackChanged,
+    VideoResumed,
+    VideoStalled,
+)
+from .provider_port import AvatarProvider, SessionGrant, SessionSettings, TextMode
 from .retry import RetryPolicy
 from .session_state import SessionState, StateChange, check_transition
+from .session_status import LiveStatus, SessionView, VoiceSettings
+from .tasks import TaskOwner
+from .unstopped_sessions import UnstoppedSessions
 
 log = logging.getLogger(__name__)
 S = SessionState
+_MEDIA_ERRORS = (MediaCommandFailed, ConnectionError, OSError)
+
+__all__ = ["LiveStatus", "SessionController", "SessionView", "Timing", "VoiceSettings"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +89,16 @@ class _UserStop(Exception):
     pass
 
 
+@dataclass(frozen=True, kw_only=True)
+class _StopRequested(MediaEvent):
+    """The user pressed Stop (or closed the window): wakes whatever the run is waiting for."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ServiceEnded(MediaEvent):
+    reason: str
+
+
 @dataclass
 class Readiness:
     """What has been seen of the avatar in the current room."""
@@ -74,52 +118,6 @@ class Readiness:
         return self.tracks_ready() and self.first_frame
 
 
-@dataclass
-class VoiceSettings:
-    """The user's side of the conversation by voice."""
-
-    microphone: bool = True
-    push_to_talk: bool = False  # the mic is open only while the talk button is held
-    input_device: int | str | None = None
-    output_device: int | str | None = None
-    echo_cancellation: bool = True
-    noise_suppression: bool = True
-    high_pass_filter: bool = True
-    auto_gain_control: bool = True
-
-    def engine_request(self) -> dict[str, Any]:
-        return {
-            "enabled": self.microphone,
-            "device": self.input_device,
-            "muted": self.push_to_talk,
-            "processing": {
-                "echo_cancellation": self.echo_cancellation,
-                "noise_suppression": self.noise_suppression,
-                "high_pass_filter": self.high_pass_filter,
-                "auto_gain_control": self.auto_gain_control,
-            },
-        }
-
-
-@dataclass
-class LiveStatus:
-    """What the status bar shows besides the state."""
-
-    session_id: str | None = None
-    live_since: float | None = None
-    fps: float | None = None
-    rtt_ms: float | None = None
-    quality: str | None = None
-    avatar_speaking: bool = False
-    user_speaking: bool = False
-    audio_output: bool | None = None
-    microphone: bool | None = None
-    microphone_error: str = ""
-    mic_level_dbfs: float | None = None
-    talking: bool = False  # push-to-talk held
-    message: str = ""
-
-
 class SessionController:
     def __init__(
         self,
@@ -131,34 +129,38 @@ class SessionController:
         retry: RetryPolicy | None = None,
         ledger: SessionLedger | None = None,
         clock: Callable[[], float] = time.time,
+        unstopped: UnstoppedSessions | None = None,
     ) -> None:
         self.provider = provider
         self.settings = settings
         self.timing = timing or Timing()
         self.retry = retry or RetryPolicy()
-        self.ledger = ledger
         self.clock = clock
         self.state = S.IDLE
+        self.state_since = clock()
         self.attempt = 1
         self.journal = Journal()
         self.conversation = Conversation()
         self.status = LiveStatus()
         self.voice = VoiceSettings()
         self.devices: dict[str, Any] = {}
-        self.media_stats: MediaEvent = {}  # the engine's latest counters (benchmarks, tests)
+        self.media_stats: dict[str, Any] = {}  # the engine's latest counters (benchmarks, tests)
         self.grant: SessionGrant | None = None
         self.last_error: AvatarServiceError | None = None
         self.next_retry_at: float | None = None
+        self.avatar_name = ""
+        self.unstopped = unstopped or UnstoppedSessions(ledger, self._log_event)
         self._media_factory = media_factory
         self._media: MediaPort | None = None
         self._events: asyncio.Queue[MediaEvent] = asyncio.Queue()
         self._readiness = Readiness(None)
         self._generation = 0
         self._video_stalled = False
+        self._stop_requested = False
         self._run_task: asyncio.Task[None] | None = None
+        self._tasks = TaskOwner(self._task_failed)
         self._keep_alive_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[str, Any], None]] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- observing ------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[str, Any], None]) -> None:
@@ -169,7 +171,10 @@ class SessionController:
 
     def _notify(self, kind: str, payload: Any) -> None:
         for listener in self._listeners:
-            listener(kind, payload)
+            try:
+                listener(kind, payload)
+            except Exception:  # noqa: BLE001 - a broken view must not stop the session
+                log.exception("a %s listener failed", kind)
 
     def _move(self, new: SessionState, cause: str) -> None:
         check_transition(self.state, new)
@@ -180,6 +185,7 @@ class SessionController:
             next_retry_at=self.next_retry_at if new is S.FAILED else None,
         )  # fmt: skip
         self.state = new
+        self.state_since = change.at
         log.info("session %s", self.journal.state(change).text)
         self._notify("state", change)
 
@@ -193,19 +199,43 @@ class SessionController:
     @property
     def has_work(self) -> bool:
         """Whether closing needs to wait: a session to stop, or a media engine to end."""
-        return self.running or self._media is not None
+        return self.running or self._media is not None or self.unstopped.pending > 0
+
+    def view(self) -> SessionView:
+        """The projection the window renders."""
+        error = self.last_error
+        retrying = self.state is S.FAILED and self.next_retry_at is not None and self.running
+        return SessionView(
+            state=self.state,
+            step_since=self.state_since,
+            attempt=self.attempt,
+            max_attempts=self.retry.max_attempts,
+            error=error.kind if error is not None else None,
+            error_detail=error.detail if error is not None else "",
+            retry_at=self.next_retry_at,
+            retrying=retrying,
+            gave_up=(self.state is S.FAILED and not retrying and error is not None
+                     and not error.kind.terminal),  # fmt: skip
+            avatar_name=self.avatar_name,
+            unconfirmed_stops=self.unstopped.pending,
+        )
+
+    def latest_frame(self) -> Frame | None:
+        media = self._media
+        return media.latest_frame() if media is not None else None
 
     # -- user intents ---------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self) -> bool:
+        """Starts a run; refused (False) while one exists, whatever its state."""
         if self.running:
-            if self.state is not S.IDLE:
-                return
-            assert self._run_task is not None
-            await self._run_task  # the previous session is just finishing its way out
+            return False
         self.attempt = 1
         self.last_error = None
         self.next_retry_at = None
-        self._run_task = asyncio.get_running_loop().create_task(self._run(), name="session")
+        self._stop_requested = False
+        self._drain_events()
+        self._run_task = self._tasks.spawn(self._run(), "session")
+        return True
 
     async def stop(self) -> None:
         """Ends the session (also on window close): stops it on the server, always."""
@@ -213,18 +243,23 @@ class SessionController:
             if self.state is S.FAILED:
                 self._move(S.IDLE, "user closed the failure")
             return
-        self._events.put_nowait({"event": "user_stop"})
+        self._stop_requested = True
+        self._events.put_nowait(_StopRequested())
         assert self._run_task is not None
         with contextlib.suppress(asyncio.CancelledError):
-            await self._run_task
+            await asyncio.shield(self._run_task)
 
     async def close(self) -> None:
         await self.stop()
+        await self.unstopped.close()
         if self._media is not None:
-            await self._media.stop()
-            self._media = None
+            media, self._media = self._media, None
+            await media.stop()
+        await self._tasks.cancel_all()
 
     async def send_text(self, text: str, mode: TextMode) -> None:
+        """Raises when the avatar is not live or the message could not be sent: the caller
+        shows it where the user typed."""
         if self.state is not S.LIVE or self.grant is None:
             raise RuntimeError("the avatar is not live")
         self.conversation.said_by_user(text)
@@ -290,74 +325,60 @@ class SessionController:
         for session_id in ids:
             with contextlib.suppress(AvatarServiceError):
                 await self.provider.stop_session_by_id(session_id)
-            if self.ledger is not None:
-                self.ledger.closed(session_id)
+            self.unstopped.confirmed(session_id)
         return len(ids)
 
     # -- media events -----------------------------------------------------------------------------
     def _on_media_event(self, event: MediaEvent) -> None:
-        kind = event.get("event")
-        generation = event.get("gen")
-        if generation is not None and generation != self._generation:
+        if event.gen is not None and event.gen != self._generation:
             return  # a previous room's straggler
-        if kind == "data":
+        if isinstance(event, DataReceived):
             self._on_data(event)
-            return
-        if kind == "stats":
-            self.media_stats = event
-            self.status.fps = event.get("fps")
-            self.status.rtt_ms = event.get("rtt_ms")
+        elif isinstance(event, MediaStats):
+            self.media_stats = event.counters
+            self.status.fps, self.status.rtt_ms = event.fps, event.rtt_ms
             self._notify("status", self.status)
-            return
-        if kind == "quality":
-            self.status.quality = str(event.get("quality"))
+        elif isinstance(event, QualityChanged):
+            self.status.quality = event.quality
             self._notify("status", self.status)
-            return
-        if kind == "mic_level":
-            self.status.mic_level_dbfs = event.get("dbfs")
+        elif isinstance(event, MicLevel):
+            self.status.mic_level_dbfs = event.dbfs
             self._notify("status", self.status)
-            return
-        if kind == "microphone":
-            self.status.microphone = bool(event.get("available"))
-            self.status.microphone_error = str(event.get("error") or "")
-            self._log_event(
-                f"microphone: {'ready' if event.get('available') else event.get('error')}"
-            )
+        elif isinstance(event, MicrophoneState):
+            self.status.microphone, self.status.microphone_error = event.available, event.error
+            self._log_event(f"microphone: {'ready' if event.available else event.error}")
             self._notify("status", self.status)
-            return
-        if kind == "devices":
-            self.devices = {k: v for k, v in event.items() if k not in ("event", "gen")}
+        elif isinstance(event, DevicesListed):
+            self.devices = {"inputs": event.inputs, "outputs": event.outputs}
             self._notify("devices", self.devices)
-            return
-        if kind == "audio_output":
-            self.status.audio_output = bool(event.get("available"))
-            self._log_event(f"speaker: {'ready' if event.get('available') else event.get('error')}")
+        elif isinstance(event, AudioOutputState):
+            self.status.audio_output = event.available
+            self._log_event(f"speaker: {'ready' if event.available else event.error}")
             self._notify("status", self.status)
-            return
-        if kind == "track":
-            key = (str(event.get("identity")), str(event.get("kind")))
-            if event.get("subscribed"):
+        else:
+            self._track_readiness(event)
+            self._log_event(event.describe())
+            self._events.put_nowait(event)
+
+    def _track_readiness(self, event: MediaEvent) -> None:
+        if isinstance(event, TrackChanged):
+            key = (event.identity, event.kind)
+            if event.subscribed:
                 self._readiness.tracks.add(key)
             else:
                 self._readiness.tracks.discard(key)
-        elif kind == "first_frame":
+        elif isinstance(event, FirstFrame):
             self._readiness.first_frame = True
-        elif kind in ("video_stalled", "video_resumed"):
-            self._video_stalled = kind == "video_stalled"
-        elif kind == "participant" and not event.get("present"):
-            who = str(event.get("identity"))
-            self._readiness.tracks = {t for t in self._readiness.tracks if t[0] != who}
-        self._log_event(_describe(event))
-        self._events.put_nowait(event)
+        elif isinstance(event, VideoStalled | VideoResumed):
+            self._video_stalled = isinstance(event, VideoStalled)
+        elif isinstance(event, ParticipantChanged) and not event.present:
+            tracks = self._readiness.tracks
+            self._readiness.tracks = {t for t in tracks if t[0] != event.identity}
 
-    def _on_data(self, event: MediaEvent) -> None:
-        data = event.get("data")
-        if not isinstance(data, bytes):
-            return
-        avatar_event = self.provider.parse_event(data, str(event.get("topic", "")))
-        if avatar_event is None:
-            return
-        self._apply_avatar_event(avatar_event)
+    def _on_data(self, event: DataReceived) -> None:
+        avatar_event = self.provider.parse_event(event.data, event.topic)
+        if avatar_event is not None:
+            self._apply_avatar_event(avatar_event)
 
     def _apply_avatar_event(self, avatar_event: AvatarEvent) -> None:
         if isinstance(avatar_event, TranscriptPiece):
@@ -370,91 +391,149 @@ class SessionController:
             self._notify("status", self.status)
         elif isinstance(avatar_event, SessionStopped):
             self._log_event(f"service ended the session: {avatar_event.reason}")
-            self._events.put_nowait({"event": "session_stopped", "reason": avatar_event.reason})
+            self._events.put_nowait(_ServiceEnded(gen=self._generation, reason=avatar_event.reason))
         elif isinstance(avatar_event, PushToTalkState):
             self._log_event(f"push-to-talk {'on' if avatar_event.active else 'off'}")
         self._notify("avatar_event", avatar_event)
 
-    # -- the run loop -----------------------------------------------------------------------------
-    async def _run(self) -> None:
-        await self._stop_stale_from_ledger()
-        while True:
-            try:
-                await self._one_session()
-                return  # the user stopped
-            except _UserStop:
-                return
-            except _Failure as failure:
-                error = failure.error
-                self.last_error = error
-                await self._end_session(f"after failure: {error.kind.value}")
-                if error.kind.terminal:
-                    self.next_retry_at = None
-                    self.status.message = error.advice
-                    self._move(S.FAILED, f"{error.kind.value}: {error.detail}")
-                    return
-                if not self.retry.allows(self.attempt + 1):
-                    self.next_retry_at = None
-                    self.status.message = f"{error.advice} Gave up after {self.attempt} attempts."
-                    self._move(S.FAILED, f"{error.kind.value}: {error.detail} (no attempts left)")
-                    return
-                self.attempt += 1
-                delay = self.retry.delay_before(self.attempt)
-                self.next_retry_at = self.clock() + delay
-                self.status.message = error.advice
-                self._move(S.FAILED, f"{error.kind.value}: {error.detail}; retry in {delay:.1f} s")
-                try:
-                    await self._wait_event_or_timeout(delay, allow_user_stop=True)
-                except _UserStop:
-                    self._move(S.IDLE, "user stopped during backoff")
-                    return
+    # -- the run ----------------------------------------------------------------------------------
+    def _task_failed(self, name: str, error: BaseException) -> None:
+        """A background task died of something unforeseen: said in the journal; the run's own
+        failures are handled inside it (``_run`` never raises)."""
+        self._log_event(f"internal error in {name}: {error!r}")
 
-    async def _stop_stale_from_ledger(self) -> None:
-        if self.ledger is None:
-            return
-        for session_id in self.ledger.pending(self.provider.name):
-            try:
-                await self.provider.stop_session_by_id(session_id)
-                self._log_event(f"stopped session {session_id} left open last time")
-            except AvatarServiceError as exc:
-                self._log_event(f"could not stop stale session {session_id}: {exc}")
-                if exc.kind is not ErrorKind.BAD_RESPONSE and exc.status not in (400, 404):
-                    continue
-            self.ledger.closed(session_id)
+    async def _run(self) -> None:
+        try:
+            await self.unstopped.sweep(self.provider)
+            while not self._stop_requested:
+                try:
+                    await self._one_session()
+                    return
+                except _UserStop:
+                    return
+                except _Failure as failure:
+                    if not await self._after_failure(failure.error):
+                        return
+        except Exception as exc:  # noqa: BLE001 - said in words, never a stuck state
+            log.exception("the session run failed")
+            await self._fail_for_good(AvatarServiceError(ErrorKind.INTERNAL, repr(exc)))
+        finally:
+            if self._stop_requested:
+                await self._after_user_stop()
+
+    async def _after_user_stop(self) -> None:
+        """Whatever step the run was in when the user stopped, it ends in Idle with the
+        session stopped on the server."""
+        try:
+            await self._end_session("user stopped")
+        finally:
+            if self.state is S.FAILED:
+                self.next_retry_at = None
+                self._move(S.IDLE, "user stopped")
+
+    async def _fail_for_good(self, error: AvatarServiceError) -> None:
+        self.last_error = error
+        self.next_retry_at = None
+        with contextlib.suppress(Exception):
+            await self._end_session(f"after failure: {error.kind.value}")
+        self.status.message = error.advice
+        if self.state is not S.FAILED:
+            self._move(S.FAILED, f"{error.kind.value}: {error.detail}")
+
+    async def _after_failure(self, error: AvatarServiceError) -> bool:
+        """Ends the failed session; True when another attempt follows (after a backoff)."""
+        self.last_error = error
+        await self._end_session(f"after failure: {error.kind.value}")
+        if self._stop_requested:
+            return False
+        if error.kind.terminal:
+            self.next_retry_at = None
+            self.status.message = error.advice
+            self._move(S.FAILED, f"{error.kind.value}: {error.detail}")
+            return False
+        if not self.retry.allows(self.attempt + 1):
+            self.next_retry_at = None
+            self.status.message = f"{error.advice} Gave up after {self.attempt} attempts."
+            self._move(S.FAILED, f"{error.kind.value}: {error.detail} (no attempts left)")
+            return False
+        self.attempt += 1
+        delay = self.retry.delay_before(self.attempt)
+        self.next_retry_at = self.clock() + delay
+        self.status.message = error.advice
+        self._move(S.FAILED, f"{error.kind.value}: {error.detail}; retry in {delay:.1f} s")
+        if await self._stopped_within(delay):
+            self.next_retry_at = None
+            self._move(S.IDLE, "user stopped during backoff")
+            return False
+        return True
+
+    async def _stopped_within(self, timeout_s: float) -> bool:
+        """Waits out a backoff; True when the user stopped meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                while not self._stop_requested:
+                    event = await self._events.get()
+                    if isinstance(event, _StopRequested):
+                        break
+        return self._stop_requested
 
     async def _ensure_media(self) -> MediaPort:
         if self._media is None or not self._media.alive:
             if self._media is not None:
-                await self._media.stop()
-            self._media = self._media_factory(self._on_media_event)
-            await self._media.start()
+                old, self._media = self._media, None
+                with contextlib.suppress(*_MEDIA_ERRORS):
+                    await old.stop()
+            media = self._media_factory(self._on_media_event)
+            self._media = media
+            try:
+                await media.start()
+            except _MEDIA_ERRORS as exc:
+                self._media = None
+                raise _Failure(AvatarServiceError(ErrorKind.MEDIA_ENGINE, str(exc))) from exc
         return self._media
 
-    async def _one_session(self) -> None:
-        self._drain_events()
-        self.grant = None
-        self._move(S.CREATING_SESSION, "start" if self.attempt == 1 else f"retry {self.attempt}")
+    async def _resolve_avatar(self) -> SessionSettings:
+        """Empty avatar id means the account's first avatar (shown to the user)."""
+        settings = self.settings
+        if settings.avatar_id:
+            return settings
         try:
-            self.grant = await self.provider.start_session(self.settings)
+            avatars = await self.provider.list_avatars()
         except AvatarServiceError as exc:
             raise _Failure(exc) from exc
-        if self.ledger is not None:
-            self.ledger.opened(self.provider.name, self.grant.session_id)
-        self.status = LiveStatus(session_id=self.grant.session_id)
-        self._readiness = Readiness(self.grant.avatar_identity)
+        if not avatars:
+            raise _Failure(
+                AvatarServiceError(ErrorKind.AVATAR_NOT_FOUND, "the account has no avatars")
+            )
+        avatar_id, self.avatar_name = avatars[0]
+        self._log_event(f"no avatar chosen: using the account's first, {self.avatar_name}")
+        return dataclasses.replace(settings, avatar_id=avatar_id)
+
+    async def _one_session(self) -> None:
+        self.grant = None
+        self._move(S.CREATING_SESSION, "start" if self.attempt == 1 else f"retry {self.attempt}")
+        settings = await self._resolve_avatar()
+        try:
+            grant = await self.provider.start_session(settings)
+        except AvatarServiceError as exc:
+            raise _Failure(exc) from exc
+        self.grant = grant
+        self.unstopped.opened(self.provider, grant.session_id)
+        if self._stop_requested:
+            raise _UserStop  # pressed while the session was being created: it is stopped now
+        self.status = LiveStatus(session_id=grant.session_id)
+        self._readiness = Readiness(grant.avatar_identity)
         self._video_stalled = False
         media = await self._ensure_media()
-        self._move(S.CONNECTING, f"joining {self.grant.livekit_url}")
-        self._generation += 1
-        grant = self.grant
-        await media.connect(
-            grant.livekit_url,
-            grant.livekit_token,
-            grant.avatar_identity,
-            self._generation,
-            microphone=self.voice.engine_request(),
-        )
-        await self._wait_for(lambda e: e.get("event") == "connected", self.timing.connect_timeout_s,
+        if self._stop_requested:
+            raise _UserStop
+        self._move(S.CONNECTING, f"joining {grant.livekit_url}")
+        try:
+            await media.connect(grant.livekit_url, grant.livekit_token, grant.avatar_identity,
+                                self._generation, microphone=self.voice.engine_request())  # fmt: skip
+        except _MEDIA_ERRORS as exc:
+            raise _Failure(AvatarServiceError(ErrorKind.MEDIA_ENGINE, str(exc))) from exc
+        await self._wait_for(lambda e: isinstance(e, Connected), self.timing.connect_timeout_s,
                              ErrorKind.CONNECT_FAILED, "the room did not answer")  # fmt: skip
         self._move(S.WAITING_FOR_AVATAR, "joined the room")
         await self._wait_for(lambda _e: self._readiness.ready(), self.timing.first_frame_deadline_s,
@@ -462,64 +541,43 @@ class SessionController:
                              check_first=True)  # fmt: skip
         self.status.live_since = self.clock()
         self._move(S.LIVE, "avatar video and audio subscribed, first frame decoded")
-        self._keep_alive_task = asyncio.get_running_loop().create_task(self._keep_alive())
+        self._keep_alive_task = self._tasks.spawn(self._keep_alive(grant), "keep-alive")
         try:
             await self._live()
         finally:
             self._keep_alive_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keep_alive_task
 
     async def _live(self) -> None:
         while True:
             event = await self._next_event(None)
-            kind = event.get("event")
-            if kind in ("reconnecting", "video_stalled") and self.state is S.LIVE:
-                cause = ("LiveKit is resuming the connection" if kind == "reconnecting"
+            if isinstance(event, Reconnecting | VideoStalled) and self.state is S.LIVE:
+                cause = ("LiveKit is resuming the connection" if isinstance(event, Reconnecting)
                          else "the avatar's video stopped arriving")  # fmt: skip
                 self._move(S.RECONNECTING, cause)
-                await self._wait_for(
-                    self._back_to_live,
-                    self.timing.resume_timeout_s,
-                    ErrorKind.NETWORK,
-                    "the connection did not come back",
-                )
+                await self._wait_for(self._back_to_live, self.timing.resume_timeout_s,
+                                     ErrorKind.NETWORK, "the connection did not come back")  # fmt: skip
                 self._move(S.LIVE, "video flows again")
-            elif kind in ("track", "participant") and not self._readiness.tracks_ready():
+            elif (isinstance(event, TrackChanged | ParticipantChanged)
+                  and not self._readiness.tracks_ready()):  # fmt: skip
                 # The avatar left (or its tracks did), e.g. a rejoin into a room it is no
                 # longer in: give it the first-frame deadline to come back, then a new session.
                 self._log_event("the avatar's tracks are gone; waiting for them to come back")
                 await self._wait_for(lambda _e: self._readiness.tracks_ready(),
                                      self.timing.first_frame_deadline_s, ErrorKind.NO_VIDEO,
                                      "the avatar left the room")  # fmt: skip
-            elif kind == "session_stopped":
-                raise _Failure(
-                    AvatarServiceError(ErrorKind.SESSION_ENDED, str(event.get("reason")))
-                )
-            elif kind == "disconnected":
-                raise _Failure(AvatarServiceError(ErrorKind.SESSION_ENDED,
-                                                  f"room left: {event.get('reason')}"))  # fmt: skip
-            elif kind == "engine_died":
-                detail = f"media engine ended ({event.get('returncode')})"
-                raise _Failure(AvatarServiceError(ErrorKind.CONNECT_FAILED, detail))
+            else:
+                _raise_if_ended(event)
 
     def _back_to_live(self, event: MediaEvent) -> bool:
-        kind = event.get("event")
-        return kind == "video_resumed" or (kind == "reconnected" and not self._video_stalled)
+        return isinstance(event, VideoResumed) or (
+            isinstance(event, Reconnected) and not self._video_stalled
+        )
 
     async def _next_event(self, timeout_s: float | None) -> MediaEvent:
         event = await asyncio.wait_for(self._events.get(), timeout_s)
-        if event.get("event") == "user_stop":
-            await self._end_session("user stopped")
+        if isinstance(event, _StopRequested) or self._stop_requested:
             raise _UserStop
         return event
-
-    async def _wait_event_or_timeout(self, timeout_s: float, allow_user_stop: bool) -> None:
-        with contextlib.suppress(TimeoutError):
-            while True:
-                event = await asyncio.wait_for(self._events.get(), timeout_s)
-                if allow_user_stop and event.get("event") == "user_stop":
-                    raise _UserStop
 
     async def _wait_for(
         self,
@@ -529,7 +587,7 @@ class SessionController:
         detail: str,
         check_first: bool = False,
     ) -> None:
-        if check_first and predicate({}):
+        if check_first and predicate(MediaEvent()):
             return
         deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
@@ -538,62 +596,61 @@ class SessionController:
                 event = await self._next_event(max(0.0, remaining))
             except TimeoutError as exc:
                 raise _Failure(AvatarServiceError(kind, detail)) from exc
-            name = event.get("event")
             if predicate(event):
                 return
-            if name == "connect_failed":
-                raise _Failure(
-                    AvatarServiceError(ErrorKind.CONNECT_FAILED, str(event.get("error")))
-                )
-            if name in ("disconnected", "engine_died", "session_stopped"):
-                raise _Failure(AvatarServiceError(
-                    ErrorKind.SESSION_ENDED if name != "engine_died" else ErrorKind.CONNECT_FAILED,
-                    f"{name}: {event.get('reason') or event.get('returncode') or ''}"))  # fmt: skip
+            _raise_if_ended(event)
 
-    async def _keep_alive(self) -> None:
+    async def _keep_alive(self, grant: SessionGrant) -> None:
         while True:
             await asyncio.sleep(self.timing.keep_alive_s)
-            if self.grant is None:
-                return
             try:
-                await self.provider.keep_alive(self.grant)
+                await self.provider.keep_alive(grant)
                 self._log_event("keep-alive sent")
             except AvatarServiceError as exc:
                 self._log_event(f"keep-alive failed: {exc}")
 
     async def _end_session(self, cause: str) -> None:
-        """Leaves the room and stops the session on the server (best effort, bounded)."""
+        """Leaves the room and stops the session on the server (best effort, bounded). From
+        here on, events of that room are a previous room's stragglers."""
+        self._generation += 1
         if self.state in (S.CREATING_SESSION, S.CONNECTING, S.WAITING_FOR_AVATAR, S.LIVE,
                           S.RECONNECTING):  # fmt: skip
             self._move(S.ENDING, cause)
         if self._media is not None and self._media.alive:
-            with contextlib.suppress(ConnectionError, OSError):
+            with contextlib.suppress(*_MEDIA_ERRORS):
                 await self._media.disconnect()
         grant, self.grant = self.grant, None
         if grant is not None:
-            try:
-                await asyncio.wait_for(
-                    self.provider.stop_session(grant), self.timing.stop_timeout_s
-                )
-                if self.ledger is not None:
-                    self.ledger.closed(grant.session_id)
-                self._log_event(f"session {grant.session_id} stopped on the server")
-            except (AvatarServiceError, TimeoutError) as exc:
-                self._log_event(f"session {grant.session_id} not confirmed stopped: {exc!r}")
+            await self._stop_on_server(grant)
         self._drain_events()
         self.status.live_since = None
         if self.state is S.ENDING and cause == "user stopped":
             self._move(S.IDLE, cause)
 
+    async def _stop_on_server(self, grant: SessionGrant) -> None:
+        try:
+            await asyncio.wait_for(self.provider.stop_session(grant), self.timing.stop_timeout_s)
+        except (AvatarServiceError, TimeoutError) as exc:
+            self._log_event(f"session {grant.session_id} not confirmed stopped: {exc!r}; "
+                            "trying again in the background")  # fmt: skip
+            self.unstopped.unconfirmed(self.provider, grant.session_id)
+            return
+        self.unstopped.confirmed(grant.session_id)
+        self._log_event(f"session {grant.session_id} stopped on the server")
+
     def _drain_events(self) -> None:
         while not self._events.empty():
-            event = self._events.get_nowait()
-            if event.get("event") == "user_stop":
-                self._events.put_nowait(event)  # keep the user's intent
-                return
+            self._events.get_nowait()
 
 
-def _describe(event: MediaEvent) -> str:
-    kind = event.get("event")
-    details = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "data_b64"))
-    return f"livekit {kind}" + (f" ({details})" if details else "")
+def _raise_if_ended(event: MediaEvent) -> None:
+    """The events that end a session, whatever step it is in."""
+    if isinstance(event, ConnectFailed):
+        raise _Failure(AvatarServiceError(ErrorKind.CONNECT_FAILED, event.error))
+    if isinstance(event, _ServiceEnded):
+        raise _Failure(AvatarServiceError(ErrorKind.SESSION_ENDED, event.reason))
+    if isinstance(event, Disconnected):
+        raise _Failure(AvatarServiceError(ErrorKind.SESSION_ENDED, f"room left: {event.reason}"))
+    if isinstance(event, EngineDied):
+        detail = f"media engine ended ({event.returncode}) {event.detail}".strip()
+        raise _Failure(AvatarServiceError(ErrorKind.MEDIA_ENGINE, detail))

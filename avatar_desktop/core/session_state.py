@@ -34,7 +34,8 @@ _ACTIVE = {
 }
 
 ALLOWED: dict[SessionState, frozenset[SessionState]] = {
-    SessionState.IDLE: frozenset({SessionState.CREATING_SESSION}),
+    # Failed straight from Idle: the run broke before any session (e.g. an internal error).
+    SessionState.IDLE: frozenset({SessionState.CREATING_SESSION, SessionState.FAILED}),
     SessionState.CREATING_SESSION: frozenset({SessionState.CONNECTING}),
     SessionState.CONNECTING: frozenset({SessionState.WAITING_FOR_AVATAR}),
     SessionState.WAITING_FOR_AVATAR: frozenset({SessionState.LIVE}),

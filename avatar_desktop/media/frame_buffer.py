@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import struct
-from dataclasses import dataclass
 from multiprocessing import resource_tracker, shared_memory
+
+from avatar_desktop.core.media_port import Frame
 
 MAX_WIDTH, MAX_HEIGHT = 1920, 1088
 SLOT_BYTES = MAX_WIDTH * MAX_HEIGHT * 4
@@ -19,17 +20,6 @@ SLOT_BYTES = MAX_WIDTH * MAX_HEIGHT * 4
 _HEADER = struct.Struct("<QQQQQQ")
 HEADER_BYTES = 64
 TOTAL_BYTES = HEADER_BYTES + 2 * SLOT_BYTES
-
-
-@dataclass(frozen=True)
-class Frame:
-    """An RGBA frame copied out of shared memory: safe to keep."""
-
-    seq: int
-    width: int
-    height: int
-    received_us: int
-    rgba: bytes
 
 
 class FrameWriter:

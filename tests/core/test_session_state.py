@@ -30,7 +30,7 @@ def test_every_active_state_can_fail_end_or_retry(state: SessionState) -> None:
 
 @pytest.mark.parametrize(
     ("old", "new"),
-    [(S.IDLE, S.LIVE), (S.CONNECTING, S.LIVE), (S.FAILED, S.LIVE), (S.IDLE, S.FAILED)],
+    [(S.IDLE, S.LIVE), (S.CONNECTING, S.LIVE), (S.FAILED, S.LIVE), (S.IDLE, S.ENDING)],
 )
 def test_shortcuts_are_refused(old: SessionState, new: SessionState) -> None:
     with pytest.raises(IllegalTransition):
@@ -48,7 +48,7 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
     assert policy.allows(4) and not policy.allows(5)
 
 
-def test_only_account_problems_are_terminal() -> None:
+def test_only_account_problems_and_our_own_bugs_are_terminal() -> None:
     terminal = {k for k in ErrorKind if k.terminal}
     assert terminal == {ErrorKind.BAD_API_KEY, ErrorKind.AVATAR_NOT_FOUND, ErrorKind.NO_CREDITS,
-                        ErrorKind.CONCURRENT_LIMIT}  # fmt: skip
+                        ErrorKind.CONCURRENT_LIMIT, ErrorKind.INTERNAL}  # fmt: skip

@@ -70,12 +70,9 @@ class Engine:
             )
             self._connecting.add_done_callback(self._connect_done)
         elif kind == "send_data" and self.session is not None:
-            try:
-                await self.session.send_data(
-                    unb64(str(command["data_b64"])), str(command.get("topic", ""))
-                )
-            except Exception as exc:  # noqa: BLE001 - reported to the app, which decides
-                self.emit({"event": "error", "error": f"send_data: {exc!r}"})
+            await self.session.send_data(
+                unb64(str(command["data_b64"])), str(command.get("topic", ""))
+            )
         elif kind == "mic_muted" and self.session is not None:
             self.session.set_muted(bool(command.get("muted")))
         elif kind == "mic_device" and self.session is not None:
@@ -92,6 +89,20 @@ class Engine:
             await self._close_session()
             return False
         return True
+
+    async def _handle_and_reply(self, command: dict[str, Any]) -> bool:
+        """Runs a command and answers it (``reply{id, ok, error}``) when it has an ``id``: the
+        app learns of every failure where it asked, never by silence."""
+        error = ""
+        keep_going = True
+        try:
+            keep_going = await self.handle(command)
+        except Exception as exc:  # noqa: BLE001 - reported to the app, which decides
+            log.exception("command %s failed", command.get("cmd"))
+            error = repr(exc)
+        if "id" in command:
+            self.emit({"event": "reply", "id": command["id"], "ok": not error, "error": error})
+        return keep_going
 
     def _connect_done(self, task: asyncio.Task[None]) -> None:
         """A failure while joining is reported, never lost in a task nobody awaits."""
@@ -120,7 +131,7 @@ class Engine:
             command = decode(line)
             if command is None:
                 continue
-            if not await self.handle(command):
+            if not await self._handle_and_reply(command):
                 break
         await self._close_session()
 
