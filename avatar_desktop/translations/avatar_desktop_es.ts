@@ -279,12 +279,12 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
   <context>
     <name>SettingsDialog</name>
     <message>
-      <source>Settings</source>
-      <translation>Ajustes</translation>
+      <source>No key stored: the offline demo runs.</source>
+      <translation>No hay ninguna clave guardada: se muestra la demo sin conexión.</translation>
     </message>
     <message>
-      <source>Stored in the system keychain</source>
-      <translation>Se guarda en el llavero del sistema</translation>
+      <source>Settings</source>
+      <translation>Ajustes</translation>
     </message>
     <message>
       <source>Default: the service's own address</source>
@@ -343,6 +343,26 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
       <translation>Plazo para el vídeo</translation>
     </message>
     <message>
+      <source>The environment variable wins over the keychain and over a key typed here, while {0} is set.</source>
+      <translation>La variable de entorno tiene prioridad sobre el llavero y sobre una clave escrita aquí, mientras {0} esté definida.</translation>
+    </message>
+    <message>
+      <source>Or set the environment variable {0} before starting the app: it wins over the keychain.</source>
+      <translation>O define la variable de entorno {0} antes de abrir la aplicación: tiene prioridad sobre el llavero.</translation>
+    </message>
+    <message>
+      <source>The new key will be kept in the system keychain.</source>
+      <translation>La nueva clave se guardará en el llavero del sistema.</translation>
+    </message>
+    <message>
+      <source>The key is kept in the system keychain. Type a new one to replace it.</source>
+      <translation>La clave está guardada en el llavero del sistema. Escribe otra para sustituirla.</translation>
+    </message>
+    <message>
+      <source>The key is kept for this run only.</source>
+      <translation>La clave se guarda solo para esta ejecución.</translation>
+    </message>
+    <message>
       <source>Demo (offline avatar)</source>
       <translation>Demo (avatar sin conexión)</translation>
     </message>
@@ -355,16 +375,40 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
       <translation>HeyGen Streaming (v1)</translation>
     </message>
     <message>
+      <source>Stored in the system keychain</source>
+      <translation>Se guarda en el llavero del sistema</translation>
+    </message>
+    <message>
+      <source>Kept for this run only</source>
+      <translation>Se guarda solo para esta ejecución</translation>
+    </message>
+    <message>
+      <source>Keep the key for this run only (forgotten when the app exits)</source>
+      <translation>Guardar la clave solo para esta ejecución (se olvida al salir de la aplicación)</translation>
+    </message>
+    <message>
+      <source>Keep the key for this run only: there is no system keychain here</source>
+      <translation>Guardar la clave solo para esta ejecución: aquí no hay llavero del sistema</translation>
+    </message>
+    <message>
       <source>The demo needs no key.</source>
       <translation>La demo no necesita clave.</translation>
     </message>
     <message>
-      <source>A key is stored. Type a new one to replace it.</source>
-      <translation>Hay una clave guardada. Escribe otra para sustituirla.</translation>
+      <source>The new key will be kept for this run only (there is no system keychain here).</source>
+      <translation>La nueva clave se guardará solo para esta ejecución (aquí no hay llavero del sistema).</translation>
     </message>
     <message>
-      <source>No key stored yet.</source>
-      <translation>Aún no hay ninguna clave guardada.</translation>
+      <source>The new key will be kept for this run only.</source>
+      <translation>La nueva clave se guardará solo para esta ejecución.</translation>
+    </message>
+    <message>
+      <source>The key is kept for this run only (there is no system keychain here).</source>
+      <translation>La clave se guarda solo para esta ejecución (aquí no hay llavero del sistema).</translation>
+    </message>
+    <message>
+      <source>Using the key from the environment variable {0}.</source>
+      <translation>Se usa la clave de la variable de entorno {0}.</translation>
     </message>
   </context>
   <context>

@@ -1,8 +1,10 @@
-"""Settings: backend, API key (to the OS keychain), avatar and voice from the backend's lists,
-quality, languages, the first-frame deadline. Changes apply at the next Start."""
+"""Settings: backend, API key (to the OS keychain, or for this run only), avatar and voice from
+the backend's lists, quality, languages, the first-frame deadline. Changes apply at the next
+Start. The dialog says where the selected backend's key comes from; it never shows a key."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from PySide6.QtCore import QCoreApplication
@@ -18,7 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from avatar_desktop.config import AppSettings
+from avatar_desktop.config import (
+    ENVIRONMENT_VARIABLES,
+    ApiKeys,
+    AppSettings,
+    KeySource,
+    default_keys,
+    environment_variable,
+)
 
 Choices = list[tuple[str, str]]  # (id, name)
 
@@ -52,14 +61,20 @@ class SettingsDialog(QDialog):
     def __init__(
         self,
         settings: AppSettings,
-        has_key: dict[str, bool],
+        keys: ApiKeys | Mapping[str, bool] | None = None,
         avatars: Choices | None = None,
         voices: Choices | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``keys``: where the keys are; a mapping (backend → has a key, as older callers pass)
+        or None means the process-wide ``default_keys()``."""
         super().__init__(parent)
         self.setWindowTitle(_tr("Settings"))
         self.original = settings
+        api_keys = keys if isinstance(keys, ApiKeys) else default_keys()
+        # Read once: the keychain may be slow or prompt; the text updates on every keystroke.
+        self._sources = {backend: api_keys.source(backend) for backend in ENVIRONMENT_VARIABLES}
+        self._keychain = api_keys.keychain_available()
         form = QFormLayout(self)
         self.backend = QComboBox()
         for key, label in (
@@ -71,8 +86,25 @@ class SettingsDialog(QDialog):
         self.backend.setCurrentIndex(max(0, self.backend.findData(settings.backend)))
         self.api_key = QLineEdit()
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.api_key.setPlaceholderText(_tr("Stored in the system keychain"))
+        self.api_key.setPlaceholderText(
+            _tr("Stored in the system keychain")
+            if self._keychain
+            else _tr("Kept for this run only")
+        )
         self.key_state = QLabel()
+        self.key_state.setWordWrap(True)
+        if self._keychain:
+            self.this_run_only = QCheckBox(
+                _tr("Keep the key for this run only (forgotten when the app exits)")
+            )
+        else:
+            self.this_run_only = QCheckBox(
+                _tr("Keep the key for this run only: there is no system keychain here")
+            )
+            self.this_run_only.setChecked(True)
+            self.this_run_only.setEnabled(False)
+        self.env_hint = QLabel()
+        self.env_hint.setWordWrap(True)
         self.service_url = QLineEdit(settings.service_url)
         self.service_url.setPlaceholderText(_tr("Default: the service's own address"))
         self.avatar = _choice_box(avatars or [], settings.avatar_id)
@@ -111,6 +143,8 @@ class SettingsDialog(QDialog):
         form.addRow(_tr("Backend"), self.backend)
         form.addRow(_tr("API key"), self.api_key)
         form.addRow("", self.key_state)
+        form.addRow("", self.this_run_only)
+        form.addRow("", self.env_hint)
         form.addRow(_tr("Service address"), self.service_url)
         form.addRow(_tr("Avatar"), self.avatar)
         form.addRow(_tr("Voice"), self.voice)
@@ -127,9 +161,10 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
-        self._has_key = has_key
         self.backend.currentIndexChanged.connect(self._update)
         self.context.textChanged.connect(self._update)
+        self.api_key.textChanged.connect(self._update)
+        self.this_run_only.toggled.connect(self._update)
         self._update()
 
     def _update(self) -> None:
@@ -139,12 +174,46 @@ class SettingsDialog(QDialog):
             widget.setEnabled(online)
         self.context.setEnabled(backend == "liveavatar")
         self.context_warning.setVisible(backend == "liveavatar" and not self.context.text().strip())
+        self.this_run_only.setVisible(online)
+        self.env_hint.setVisible(online)
         if not online:
             self.key_state.setText(_tr("The demo needs no key."))
-        elif self._has_key.get(backend):
-            self.key_state.setText(_tr("A key is stored. Type a new one to replace it."))
+            return
+        self.key_state.setText(self._key_text(backend))
+        variable = environment_variable(backend) or ""
+        if self._sources.get(backend) is KeySource.ENVIRONMENT:
+            text = _tr(
+                "The environment variable wins over the keychain and over a key typed here, "
+                "while {0} is set."
+            )
         else:
-            self.key_state.setText(_tr("No key stored yet."))
+            text = _tr(
+                "Or set the environment variable {0} before starting the app: "
+                "it wins over the keychain."
+            )
+        self.env_hint.setText(text.format(variable))
+
+    def _key_text(self, backend: str) -> str:
+        """Where the selected backend's key comes from, or where a key typed now will go."""
+        if self.api_key.text().strip():
+            if not self._keychain:
+                return _tr(
+                    "The new key will be kept for this run only (there is no system keychain here)."
+                )
+            if self.this_run_only.isChecked():
+                return _tr("The new key will be kept for this run only.")
+            return _tr("The new key will be kept in the system keychain.")
+        source = self._sources.get(backend, KeySource.NONE)
+        if source is KeySource.ENVIRONMENT:
+            variable = environment_variable(backend) or ""
+            return _tr("Using the key from the environment variable {0}.").format(variable)
+        if source is KeySource.KEYCHAIN:
+            return _tr("The key is kept in the system keychain. Type a new one to replace it.")
+        if source is KeySource.THIS_RUN:
+            if not self._keychain:
+                return _tr("The key is kept for this run only (there is no system keychain here).")
+            return _tr("The key is kept for this run only.")
+        return _tr("No key stored: the offline demo runs.")
 
     def result_settings(self) -> AppSettings:
         return replace(
@@ -164,3 +233,8 @@ class SettingsDialog(QDialog):
     def new_api_key(self) -> str | None:
         key = self.api_key.text().strip()
         return key or None
+
+    def keep_for_this_run_only(self) -> bool:
+        """Whether a new key is to be kept in memory for this run only (always, with no
+        keychain); pass it to ``ApiKeys.store(..., this_run_only=...)``."""
+        return self.this_run_only.isChecked()
