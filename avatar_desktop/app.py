@@ -17,30 +17,35 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
-from avatar_desktop.config import AppSettings, load_api_key, save_api_key
+from avatar_desktop.config import AppSettings, default_keys, load_api_key, save_api_key
 from avatar_desktop.core.journal import redact
 from avatar_desktop.core.ledger import SessionLedger
-from avatar_desktop.core.media_port import MediaEvent, MediaPort
+from avatar_desktop.core.media_port import Frame, MediaEvent, MediaPort
+from avatar_desktop.core.preparation import PREPARATION_TEXT, Preparation
 from avatar_desktop.core.provider_port import AvatarProvider, SessionSettings
 from avatar_desktop.core.session_controller import SessionController, Timing
 from avatar_desktop.demo_rig import DEMO_API_KEY, DemoRig
 from avatar_desktop.media.engine_client import MediaEngine
-from avatar_desktop.media.frame_buffer import Frame
 from avatar_desktop.providers import heygen_streaming, liveavatar
 from avatar_desktop.providers.heygen_streaming import HeygenStreamingProvider
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
+from avatar_desktop.rig.host_address import NoUsableAddress, own_address
+from avatar_desktop.rig.livekit_binary import needs_build
 
 if TYPE_CHECKING:
     from avatar_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger("avatar_desktop")
+ShowStep = Callable[[Preparation | None], None]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="avatar-desktop")
     parser.add_argument("--demo", action="store_true", help="the offline demo avatar")
     parser.add_argument(
-        "--backend", choices=["liveavatar", "heygen_streaming"], default="liveavatar"
+        "--backend",
+        choices=["demo", "liveavatar", "heygen_streaming"],
+        help="the backend for this run (default: the one chosen in Settings)",
     )
     parser.add_argument("--service-url", help="the backend's base URL (default: HeyGen's)")
     parser.add_argument("--rig-host", help="address for the demo rig (default: this machine's)")
@@ -104,7 +109,12 @@ def session_settings(settings: AppSettings, demo: bool) -> SessionSettings:
 
 
 class Backend:
-    """The provider in use and, for the offline demo, the rig it talks to."""
+    """The provider in use and, for the offline demo, the rig it talks to.
+
+    Choosing is instant (the demo rig's address is known before it runs), so the window opens
+    at once; bringing the rig up may take minutes on a first run (LiveKit's server is built
+    once), and the window shows that step meanwhile.
+    """
 
     def __init__(self, rig_host: str | None, log_dir: Path) -> None:
         self.rig_host = rig_host
@@ -114,32 +124,79 @@ class Backend:
         self.name = ""
         self.secret = ""
         self.notice = ""
+        self.problem: Preparation | None = None  # why the backend cannot run, or None
+        self._rig_up = False
 
-    async def switch(self, settings: AppSettings, force_demo: bool = False) -> AvatarProvider:
+    def choose(self, settings: AppSettings, force_demo: bool = False) -> AvatarProvider:
         """Builds the provider the settings ask for; the demo when there is no key for it."""
         backend = "demo" if force_demo else settings.backend
-        api_key = None if backend == "demo" else load_api_key(backend)
-        self.notice = ""
+        api_key = None if backend == "demo" else default_keys().get(backend)
+        self.notice, self.problem = "", None
         if backend != "demo" and api_key is None:
             self.notice = f"No API key stored for {backend}: showing the offline demo avatar."
             backend = "demo"
-        if self.provider is not None:
-            await self.provider.aclose()
         if backend == "demo":
-            if self.rig is None:
-                self.rig = DemoRig(host=self.rig_host, log_dir=self.log_dir)
-                log.info("starting the offline demo avatar")
-                await self.rig.start()
-            self.provider = LiveAvatarProvider(DEMO_API_KEY, self.rig.base_url)
+            self.provider = self._demo_provider()
             self.name, self.secret = "Demo (offline)", DEMO_API_KEY
         else:
             assert api_key is not None
-            if self.rig is not None:
-                await self.rig.stop()
-                self.rig = None
             self.provider = make_provider(backend, api_key, settings.service_url or None)
             self.name, self.secret = backend, api_key
         return self.provider
+
+    def _demo_provider(self) -> AvatarProvider:
+        if self.rig is None:
+            try:
+                host = self.rig_host or own_address()
+            except NoUsableAddress as exc:
+                self.problem = Preparation.NO_ADDRESS
+                log.error("offline demo: %s", exc)
+                host = "127.0.0.1"
+            self.rig = DemoRig(host=host, log_dir=self.log_dir)
+        return LiveAvatarProvider(DEMO_API_KEY, f"http://{self.rig.host}:{self.rig.port}")
+
+    async def bring_up(self, show_step: ShowStep) -> bool:
+        """Starts what the backend needs here (the demo rig), showing the step; False, with the
+        step shown and the reason in ``problem``, when it cannot run."""
+        rig = self.rig
+        if rig is not None and not self._rig_up and rig.host == "127.0.0.1":
+            try:  # no address when the app opened: the network may have come up since
+                rig.host = self.rig_host or own_address()
+            except NoUsableAddress:
+                self.problem = Preparation.NO_ADDRESS
+                show_step(Preparation.NO_ADDRESS)
+                return False
+            if self.provider is not None:
+                await self.provider.aclose()
+            self.provider = self._demo_provider()
+        self.problem = None
+        if self.rig is None or self._rig_up:
+            show_step(None)
+            return True
+        show_step(Preparation.BUILDING_SERVER if needs_build() else Preparation.STARTING_DEMO)
+        log.info("starting the offline demo avatar")
+        try:
+            await self.rig.start()
+        except (OSError, RuntimeError, TimeoutError) as exc:
+            self.problem = Preparation.DEMO_FAILED
+            log.error("the offline demo could not start: %r", exc)
+            show_step(Preparation.DEMO_FAILED)
+            return False
+        self._rig_up = True
+        show_step(None)
+        return True
+
+    async def switch(self, settings: AppSettings, show_step: ShowStep) -> AvatarProvider:
+        """Another backend, chosen in Settings while no session runs."""
+        if self.provider is not None:
+            await self.provider.aclose()
+        wanted_demo = settings.backend == "demo" or default_keys().get(settings.backend) is None
+        if not wanted_demo and self.rig is not None:
+            await self.rig.stop()
+            self.rig, self._rig_up = None, False
+        provider = self.choose(settings)
+        await self.bring_up(show_step)
+        return provider
 
     @property
     def demo(self) -> bool:
@@ -161,12 +218,12 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     log_dir = Path(platformdirs.user_log_dir("avatar-desktop", appauthor=False))
     store = QSettings("avatar-desktop", "avatar-desktop")
     settings = AppSettings.load(store)
-    if args.backend:
+    if args.backend:  # a flag overrides the saved choice for this run only
         settings.backend = args.backend
     if args.service_url:
         settings.service_url = args.service_url
     backend = Backend(args.rig_host, log_dir)
-    provider = await backend.switch(settings, force_demo=args.demo or args.self_test)
+    provider = backend.choose(settings, force_demo=args.demo or args.self_test)
     engines = EngineHolder(log_dir)
     controller = SessionController(
         provider,
@@ -175,6 +232,7 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
         timing=Timing(first_frame_deadline_s=settings.first_frame_deadline_s),
         ledger=SessionLedger(data_dir / "open-sessions.json"),
     )
+    window = MainWindow(controller, engines.latest_frame, backend.name, secrets=(backend.secret,))
 
     async def apply_settings(new: AppSettings, api_key: str | None) -> SettingsOutcome:
         """Saves what the dialog chose; switches backend now when no session runs."""
@@ -183,13 +241,12 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
             save_api_key(new.backend, api_key)
         if controller.running:
             return "after_stop"
-        controller.provider = await backend.switch(new)
+        controller.provider = await backend.switch(new, window.set_preparing)
         controller.settings = session_settings(new, backend.demo)
         controller.timing = Timing(first_frame_deadline_s=new.first_frame_deadline_s)
         window.backend_name, window.secrets = backend.name, (backend.secret,)
         return "no_key" if backend.notice else "applied"
 
-    window = MainWindow(controller, engines.latest_frame, backend.name, secrets=(backend.secret,))
     window.enable_settings(
         SettingsHooks(current=lambda: (AppSettings.load(store), has_keys()), apply=apply_settings)
     )
@@ -207,16 +264,39 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     # (Python runs the handler between the window's timer ticks.)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: window.close())
+
+    async def prepare() -> bool:
+        ready = await backend.bring_up(window.set_preparing)
+        assert backend.provider is not None
+        controller.provider = backend.provider
+        return ready
+
+    window.set_prepare_hook(prepare)
+    ready = await prepare()
     result = 0
     if args.self_test:
-        result = await self_test(controller, window)
+        result = await self_test(controller, window) if ready else _self_test_failed(backend)
         window.close()
-    elif not args.no_autostart:
+    elif ready and should_start_on_open(args, settings, backend):
         await controller.start()
     await quit_event.wait()
     await controller.close()
     await backend.close()
     return result
+
+
+def should_start_on_open(args: argparse.Namespace, settings: AppSettings, backend: Backend) -> bool:
+    """Only the offline demo starts by itself: a paid backend's session costs the user credits,
+    so it waits for Start unless the user asked for it to start when the app opens."""
+    if args.no_autostart:
+        return False
+    return backend.demo or settings.start_on_open
+
+
+def _self_test_failed(backend: Backend) -> int:
+    why = PREPARATION_TEXT[backend.problem] if backend.problem else "unknown"
+    print(f"self-test FAILED while preparing the offline demo: {why}", flush=True)
+    return 1
 
 
 async def self_test(controller: SessionController, window: MainWindow, limit_s: float = 90) -> int:

@@ -36,6 +36,7 @@ class AppSettings:
     ui_language: str = ""  # empty: the system's
     first_frame_deadline_s: float = 5.0
     sandbox: bool = False
+    start_on_open: bool = False  # a paid backend's session starts with the app only if chosen
 
     @classmethod
     def load(cls, store: Any) -> AppSettings:

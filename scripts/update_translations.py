@@ -1,5 +1,6 @@
 """Extracts the UI's translatable strings (``_tr("...")`` calls, whose context is the one their
-module's ``_tr`` passes to ``QCoreApplication.translate``), merges them into the Spanish .ts file
+module's ``_tr`` passes to ``QCoreApplication.translate``; and the core's tables of user-facing
+texts, ``CORE_TABLES``, whose context is named beside each), merges them into the Spanish .ts file
 (keeping existing translations), and compiles the .qm with pyside6-lrelease.
 
     .venv/bin/python scripts/update_translations.py [--check]
@@ -19,10 +20,30 @@ ROOT = Path(__file__).resolve().parent.parent
 UI = ROOT / "avatar_desktop" / "ui"
 TS = ROOT / "avatar_desktop" / "translations" / "avatar_desktop_es.ts"
 QM = TS.with_suffix(".qm")
+# The core knows nothing of Qt, so its user-facing texts are plain dicts; the UI translates each
+# with the context named here: (module, name of the dict, context).
+CORE_TABLES = [
+    (ROOT / "avatar_desktop" / "core" / "errors.py", "ADVICE", "Advice"),
+    (ROOT / "avatar_desktop" / "core" / "preparation.py", "PREPARATION_TEXT", "Preparation"),
+]
+
+
+def extract_table(path: Path, name: str) -> list[str]:
+    """The string values of the dict literal assigned to ``name`` in ``path``."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        target: ast.expr | None = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        value = getattr(node, "value", None)
+        if isinstance(target, ast.Name) and target.id == name and isinstance(value, ast.Dict):
+            return [ast.literal_eval(v) for v in value.values if v is not None]
+    raise SystemExit(f"{path}: no dict literal named {name}")
 
 
 def extract() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
+    for path, name, table_context in CORE_TABLES:
+        found[table_context] = extract_table(path, name)
     for path in sorted(UI.glob("*.py")):
         tree = ast.parse(path.read_text())
         context = None

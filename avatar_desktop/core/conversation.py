@@ -42,6 +42,8 @@ class Conversation:
             last if last is not None and last.speaker == piece.speaker and not last.final else None
         )
         if open_line is None:
+            if not piece.text.strip():
+                return  # an empty piece opens no line (an empty final one closes nothing)
             line = TranscriptLine(piece.speaker, piece.text.strip(), final=piece.final)
             self.lines.append(line)
             self._notify(line, True)

@@ -33,8 +33,8 @@ from .journal import Journal
 from .ledger import SessionLedger
 from .media_port import (
     AudioOutputState,
-    ConnectFailed,
     Connected,
+    ConnectFailed,
     DataReceived,
     DevicesListed,
     Disconnected,
@@ -173,7 +173,7 @@ class SessionController:
         for listener in self._listeners:
             try:
                 listener(kind, payload)
-            except Exception:  # noqa: BLE001 - a broken view must not stop the session
+            except Exception:
                 log.exception("a %s listener failed", kind)
 
     def _move(self, new: SessionState, cause: str) -> None:
@@ -214,8 +214,12 @@ class SessionController:
             error_detail=error.detail if error is not None else "",
             retry_at=self.next_retry_at,
             retrying=retrying,
-            gave_up=(self.state is S.FAILED and not retrying and error is not None
-                     and not error.kind.terminal),  # fmt: skip
+            gave_up=(
+                self.state is S.FAILED
+                and not retrying
+                and error is not None
+                and not error.kind.terminal
+            ),
             avatar_name=self.avatar_name,
             unconfirmed_stops=self.unstopped.pending,
         )
@@ -414,7 +418,7 @@ class SessionController:
                 except _Failure as failure:
                     if not await self._after_failure(failure.error):
                         return
-        except Exception as exc:  # noqa: BLE001 - said in words, never a stuck state
+        except Exception as exc:
             log.exception("the session run failed")
             await self._fail_for_good(AvatarServiceError(ErrorKind.INTERNAL, repr(exc)))
         finally:
@@ -529,8 +533,13 @@ class SessionController:
             raise _UserStop
         self._move(S.CONNECTING, f"joining {grant.livekit_url}")
         try:
-            await media.connect(grant.livekit_url, grant.livekit_token, grant.avatar_identity,
-                                self._generation, microphone=self.voice.engine_request())  # fmt: skip
+            await media.connect(
+                grant.livekit_url,
+                grant.livekit_token,
+                grant.avatar_identity,
+                self._generation,
+                microphone=self.voice.engine_request(),
+            )
         except _MEDIA_ERRORS as exc:
             raise _Failure(AvatarServiceError(ErrorKind.MEDIA_ENGINE, str(exc))) from exc
         await self._wait_for(lambda e: isinstance(e, Connected), self.timing.connect_timeout_s,
@@ -554,8 +563,12 @@ class SessionController:
                 cause = ("LiveKit is resuming the connection" if isinstance(event, Reconnecting)
                          else "the avatar's video stopped arriving")  # fmt: skip
                 self._move(S.RECONNECTING, cause)
-                await self._wait_for(self._back_to_live, self.timing.resume_timeout_s,
-                                     ErrorKind.NETWORK, "the connection did not come back")  # fmt: skip
+                await self._wait_for(
+                    self._back_to_live,
+                    self.timing.resume_timeout_s,
+                    ErrorKind.NETWORK,
+                    "the connection did not come back",
+                )
                 self._move(S.LIVE, "video flows again")
             elif (isinstance(event, TrackChanged | ParticipantChanged)
                   and not self._readiness.tracks_ready()):  # fmt: skip

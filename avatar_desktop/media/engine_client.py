@@ -38,9 +38,7 @@ def engine_command(buffer_name: str) -> list[str]:
 
 
 class MediaEngine:
-    def __init__(
-        self, on_event: Callable[[MediaEvent], None], log_dir: Path | None = None
-    ) -> None:
+    def __init__(self, on_event: Callable[[MediaEvent], None], log_dir: Path | None = None) -> None:
         self._on_event = on_event
         self._log_dir = log_dir
         self._proc: asyncio.subprocess.Process | None = None
@@ -137,7 +135,7 @@ class MediaEngine:
     def _deliver(self, event: MediaEvent) -> None:
         try:
             self._on_event(event)
-        except Exception:  # noqa: BLE001 - one bad handler must not end the media path
+        except Exception:
             self.handler_errors += 1
             log.exception("media event handler failed on %s", event.name)
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 import ipaddress
 import socket
 
+import psutil
+
 
 class NoUsableAddress(RuntimeError):
     pass
 
 
 def own_address() -> str:
-    """A non-loopback IPv4 address of this machine; no packet is sent to find it."""
+    """A non-loopback IPv4 address of this machine (the hostname's, the default route's, then
+    any interface's); no packet is sent to find it."""
     candidates: list[str] = []
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
@@ -28,6 +31,7 @@ def own_address() -> str:
             candidates.append(str(probe.getsockname()[0]))
         except OSError:
             pass
+    candidates += _interface_addresses()
     for address in candidates:
         ip = ipaddress.ip_address(address)
         if not ip.is_loopback and not ip.is_unspecified and not ip.is_link_local:
@@ -36,3 +40,19 @@ def own_address() -> str:
         "The offline demo needs a network address other than loopback (WebRTC does not use "
         "127.0.0.1), and this machine has none. Connect to any network, even without internet."
     )
+
+
+def _interface_addresses() -> list[str]:
+    """IPv4 addresses of the interfaces that are up: a machine with a LAN address and no
+    gateway has no default route, but its address serves the demo all the same."""
+    try:
+        stats = psutil.net_if_stats()
+        addresses = psutil.net_if_addrs()
+    except OSError:
+        return []
+    found = []
+    for name, entries in addresses.items():
+        if name in stats and not stats[name].isup:
+            continue
+        found += [e.address for e in entries if e.family == socket.AF_INET]
+    return found

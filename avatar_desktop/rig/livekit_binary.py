@@ -8,6 +8,7 @@ the user's cache dir; else a build with the machine's Go of the version pinned b
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,10 +55,39 @@ def find_livekit_server(progress: Callable[[str], None] = print) -> Path:
     bundled = bundled_binary_path()
     if bundled is not None:
         return bundled
+    on_path = path_binary()
+    if on_path is not None:
+        return on_path
     cached = cached_binary_path()
     if cached.is_file():
         return cached
     return build_livekit_server(cached, progress)
+
+
+def needs_build() -> bool:
+    """Whether finding the server means building it first (minutes): the app says so."""
+    if os.environ.get(ENV_VAR) or bundled_binary_path() is not None:
+        return False
+    return path_binary() is None and not cached_binary_path().is_file()
+
+
+def path_binary() -> Path | None:
+    """A ``livekit-server`` on PATH whose version has the pinned major and minor (the rig's
+    configuration is written for that line of releases)."""
+    found = shutil.which("livekit-server")
+    if found is None:
+        return None
+    try:
+        out = subprocess.run(
+            [found, "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"(\d+)\.(\d+)\.\d+", out)
+    pinned = re.search(r"(\d+)\.(\d+)", LIVEKIT_SERVER_VERSION)
+    if match is None or pinned is None or match.groups() != pinned.groups():
+        return None
+    return Path(found)
 
 
 def build_livekit_server(

@@ -2,6 +2,65 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="es">
   <context>
+    <name>Advice</name>
+    <message>
+      <source>The API key was refused. Check it in Settings.</source>
+      <translation>La clave de API fue rechazada. Revísala en Ajustes.</translation>
+    </message>
+    <message>
+      <source>That avatar does not exist for this account. Pick another one.</source>
+      <translation>Ese avatar no existe en esta cuenta. Elige otro.</translation>
+    </message>
+    <message>
+      <source>The account has no credits left. Add credits, then start again.</source>
+      <translation>La cuenta no tiene créditos. Añade créditos y vuelve a empezar.</translation>
+    </message>
+    <message>
+      <source>Too many sessions are open for this account. Stop the stale sessions, then start again.</source>
+      <translation>Hay demasiadas sesiones abiertas en esta cuenta. Cierra las sesiones abandonadas y vuelve a empezar.</translation>
+    </message>
+    <message>
+      <source>The service asked us to slow down. Trying again shortly.</source>
+      <translation>El servicio pidió ir más despacio. Se reintentará en breve.</translation>
+    </message>
+    <message>
+      <source>The avatar service had an error. Trying again.</source>
+      <translation>El servicio del avatar tuvo un error. Reintentando.</translation>
+    </message>
+    <message>
+      <source>The avatar service cannot be reached. Check the network.</source>
+      <translation>No se puede contactar con el servicio del avatar. Revisa la red.</translation>
+    </message>
+    <message>
+      <source>The avatar service did not answer in time.</source>
+      <translation>El servicio del avatar no respondió a tiempo.</translation>
+    </message>
+    <message>
+      <source>The avatar service answered something we do not understand.</source>
+      <translation>El servicio del avatar respondió algo que no entendemos.</translation>
+    </message>
+    <message>
+      <source>The service ended the session.</source>
+      <translation>El servicio terminó la sesión.</translation>
+    </message>
+    <message>
+      <source>The avatar's video did not arrive in time.</source>
+      <translation>El vídeo del avatar no llegó a tiempo.</translation>
+    </message>
+    <message>
+      <source>Could not join the avatar's room.</source>
+      <translation>No se pudo entrar en la sala del avatar.</translation>
+    </message>
+    <message>
+      <source>The app's video and sound engine stopped. Starting it again.</source>
+      <translation>El motor de vídeo y sonido de la aplicación se detuvo. Se está iniciando de nuevo.</translation>
+    </message>
+    <message>
+      <source>Something went wrong inside the app. Copy the diagnostics (View → Diagnostics) and send them to us.</source>
+      <translation>Algo falló dentro de la aplicación. Copia el diagnóstico (Ver → Diagnóstico) y envíanoslo.</translation>
+    </message>
+  </context>
+  <context>
     <name>ChatPanel</name>
     <message>
       <source>Type a message and press Enter</source>
@@ -186,6 +245,25 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
     </message>
   </context>
   <context>
+    <name>Preparation</name>
+    <message>
+      <source>Preparing the offline demo…</source>
+      <translation>Preparando la demostración sin conexión…</translation>
+    </message>
+    <message>
+      <source>Preparing the offline demo: building the local LiveKit server (once, about two minutes)…</source>
+      <translation>Preparando la demostración sin conexión: compilando el servidor LiveKit local (una sola vez, unos dos minutos)…</translation>
+    </message>
+    <message>
+      <source>The offline demo needs a network address other than loopback (WebRTC does not use 127.0.0.1), and this machine has none. Connect to any network, even without internet, then press Start.</source>
+      <translation>La demostración sin conexión necesita una dirección de red distinta de la de bucle local (WebRTC no usa 127.0.0.1), y este equipo no tiene ninguna. Conéctate a cualquier red, aunque no tenga internet, y pulsa Iniciar.</translation>
+    </message>
+    <message>
+      <source>The offline demo could not start. Press Start to try again; the diagnostics say why.</source>
+      <translation>La demostración sin conexión no pudo iniciarse. Pulsa Iniciar para intentarlo de nuevo; el diagnóstico dice por qué.</translation>
+    </message>
+  </context>
+  <context>
     <name>SessionState</name>
     <message>
       <source>Something went wrong.</source>
@@ -218,54 +296,6 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
     <message>
       <source>Ending the session…</source>
       <translation>Terminando la sesión…</translation>
-    </message>
-    <message>
-      <source>The API key was refused. Check it in Settings.</source>
-      <translation>La clave de API fue rechazada. Revísala en Ajustes.</translation>
-    </message>
-    <message>
-      <source>That avatar does not exist for this account. Pick another one.</source>
-      <translation>Ese avatar no existe en esta cuenta. Elige otro.</translation>
-    </message>
-    <message>
-      <source>The account has no credits left. Add credits, then start again.</source>
-      <translation>La cuenta no tiene créditos. Añade créditos y vuelve a empezar.</translation>
-    </message>
-    <message>
-      <source>Too many sessions are open for this account. Stop the stale sessions, then start again.</source>
-      <translation>Hay demasiadas sesiones abiertas en esta cuenta. Cierra las sesiones abandonadas y vuelve a empezar.</translation>
-    </message>
-    <message>
-      <source>The service asked us to slow down. Trying again shortly.</source>
-      <translation>El servicio pidió ir más despacio. Se reintentará en breve.</translation>
-    </message>
-    <message>
-      <source>The avatar service had an error. Trying again.</source>
-      <translation>El servicio del avatar tuvo un error. Reintentando.</translation>
-    </message>
-    <message>
-      <source>The avatar service cannot be reached. Check the network.</source>
-      <translation>No se puede contactar con el servicio del avatar. Revisa la red.</translation>
-    </message>
-    <message>
-      <source>The avatar service did not answer in time.</source>
-      <translation>El servicio del avatar no respondió a tiempo.</translation>
-    </message>
-    <message>
-      <source>The avatar service answered something we do not understand.</source>
-      <translation>El servicio del avatar respondió algo que no entendemos.</translation>
-    </message>
-    <message>
-      <source>The service ended the session.</source>
-      <translation>El servicio terminó la sesión.</translation>
-    </message>
-    <message>
-      <source>The avatar's video did not arrive in time.</source>
-      <translation>El vídeo del avatar no llegó a tiempo.</translation>
-    </message>
-    <message>
-      <source>Could not join the avatar's room.</source>
-      <translation>No se pudo entrar en la sala del avatar.</translation>
     </message>
     <message>
       <source>Gave up after {0} attempts. Press Start to try again.</source>

@@ -31,14 +31,17 @@ from avatar_desktop.config import AppSettings
 from avatar_desktop.core.errors import AvatarServiceError
 from avatar_desktop.core.events import AvatarEvent
 from avatar_desktop.core.journal import JournalEntry
+from avatar_desktop.core.media_port import FrameSource
+from avatar_desktop.core.preparation import Preparation
 from avatar_desktop.core.session_controller import LiveStatus, SessionController
 from avatar_desktop.core.session_state import SessionState, StateChange
+from avatar_desktop.core.session_status import SessionView
 
 from .chat_panel import ChatPanel
 from .session_bridge import SessionBridge
 from .settings_dialog import SettingsDialog
-from .state_text import advice, gave_up, state_label
-from .video_view import FrameSource, VideoView
+from .state_text import advice, gave_up, preparation_text, state_label
+from .video_view import VideoView
 from .voice_bar import VoiceBar
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,8 @@ class MainWindow(QMainWindow):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._settings_hooks: SettingsHooks | None = None
         self._last_change: StateChange | None = None
+        self._preparation: Preparation | None = None
+        self._prepare_hook: Callable[[], Awaitable[bool]] | None = None
         self._closing = False
         self.setWindowTitle("avatar-desktop")
         self.resize(1180, 680)
@@ -114,7 +119,7 @@ class MainWindow(QMainWindow):
         ):
             toolbar.addAction(action)
         self.addToolBar(toolbar)
-        self.start_action.triggered.connect(lambda: self._run(self.controller.start()))
+        self.start_action.triggered.connect(lambda: self._run(self._start()))
         self.stop_action.triggered.connect(lambda: self._run(self.controller.stop()))
         self.interrupt_action.triggered.connect(lambda: self._run(self.controller.interrupt()))
         self.chat.send_requested.connect(self._send_text)
@@ -184,6 +189,22 @@ class MainWindow(QMainWindow):
     def enable_settings(self, hooks: SettingsHooks) -> None:
         self._settings_hooks = hooks
         self.settings_action.setEnabled(True)
+
+    def set_preparing(self, step: Preparation | None) -> None:
+        """The step before any session (the offline demo coming up), or None when done."""
+        self._preparation = step
+        self._render_state()
+
+    def set_prepare_hook(self, hook: Callable[[], Awaitable[bool]]) -> None:
+        """What Start runs first when the preparation failed (e.g. no network address yet)."""
+        self._prepare_hook = hook
+
+    async def _start(self) -> None:
+        step = self._preparation
+        hook = self._prepare_hook
+        if step is not None and step.failed and hook is not None and not await hook():
+            return
+        await self.controller.start()
 
     async def _open_settings(self) -> None:
         hooks = self._settings_hooks
@@ -260,48 +281,38 @@ class MainWindow(QMainWindow):
         self._render_state()
 
     def _render_state(self) -> None:
-        state = self.controller.state
-        live = state is S.LIVE
-        retrying = state is S.FAILED and self.controller.next_retry_at is not None
-        self.start_action.setEnabled(state is S.IDLE or (state is S.FAILED and not retrying))
-        self.stop_action.setEnabled(
-            state not in (S.IDLE, S.ENDING) and (retrying or state is not S.FAILED)
-        )
-        self.interrupt_action.setEnabled(live)
-        self.chat.set_live(live)
-        text = self._overlay_text()
-        self.video.set_overlay("" if live else text, show_picture=state in (S.LIVE, S.RECONNECTING))
-        self.state_label.setText(text if not live else _tr("Live"))
+        view = self.controller.view()
+        preparing = self._preparation is not None and not self._preparation.failed
+        self.start_action.setEnabled(view.can_start and not preparing)
+        self.stop_action.setEnabled(view.can_stop)
+        self.interrupt_action.setEnabled(view.can_interrupt)
+        self.chat.set_live(view.can_send)
+        text = self._overlay_text(view)
+        self.video.set_overlay("" if view.live else text, show_picture=view.shows_picture)
+        self.state_label.setText(_tr("Live") if view.live else text.replace("\n", " "))
         grant = self.controller.grant
         self.session_label.setText(
             _tr("Session {0}").format(grant.session_id[:12]) if grant else ""
         )
-        failed = state is S.FAILED and self.controller.last_error is not None
-        self.stop_stale_action.setVisible(
-            failed and self.controller.last_error is not None
-            and self.controller.last_error.kind.value == "concurrent_limit"
-        )  # fmt: skip
+        self.stop_stale_action.setVisible(view.offer_stop_stale)
         self._tick()
 
-    def _overlay_text(self) -> str:
-        change = self._last_change
-        controller = self.controller
-        if controller.state is S.FAILED:
-            error = controller.last_error
-            what = advice(error.kind) if error is not None else _tr("The session failed.")
-            if controller.next_retry_at is not None and controller.running:
-                wait = max(0, round(controller.next_retry_at - time.time()))
+    def _overlay_text(self, view: SessionView) -> str:
+        if self._preparation is not None and view.state is S.IDLE:
+            return preparation_text(self._preparation)
+        if view.state is S.FAILED:
+            what = advice(view.error) if view.error is not None else _tr("The session failed.")
+            wait = view.retry_in_s(time.time())
+            if wait is not None:
                 return _tr("{0}\nTrying again in {1} s (attempt {2} of {3})…").format(
-                    what, wait, controller.attempt, controller.retry.max_attempts
+                    what, wait, view.attempt, view.max_attempts
                 )
-            if error is not None and not error.kind.terminal:
-                return f"{what}\n{gave_up(controller.attempt)}"
+            if view.gave_up:
+                return f"{what}\n{gave_up(view.attempt)}"
             return what
-        if controller.state is S.RECONNECTING:
-            return _tr("Reconnecting (attempt {0} of {1})…").format(
-                controller.attempt, controller.retry.max_attempts
-            )
-        return state_label(change)
+        if view.state is S.RECONNECTING:
+            return _tr("Reconnecting (attempt {0} of {1})…").format(view.attempt, view.max_attempts)
+        return state_label(self._last_change)
 
     def _on_status(self, status: LiveStatus) -> None:
         self.chat.set_speaking(status.avatar_speaking, status.user_speaking)
@@ -338,8 +349,9 @@ class MainWindow(QMainWindow):
             self.elapsed_label.setText(f"{seconds // 60:02d}:{seconds % 60:02d}")
         else:
             self.elapsed_label.setText("")
-        if self.controller.state is S.FAILED:
-            text = self._overlay_text()
+        view = self.controller.view()
+        if view.retrying:  # the countdown moves
+            text = self._overlay_text(view)
             self.video.set_overlay(text, show_picture=False)
             self.state_label.setText(text.replace("\n", " "))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
-from avatar_desktop.core.errors import ErrorKind
+from avatar_desktop.core.errors import ADVICE, ErrorKind
+from avatar_desktop.core.preparation import PREPARATION_TEXT, Preparation
 from avatar_desktop.core.session_state import SessionState, StateChange
 
 
@@ -39,29 +40,12 @@ def state_label(change: StateChange | None) -> str:
 
 
 def advice(kind: ErrorKind) -> str:
-    """What went wrong and what to do, in the user's language (mirrors core.errors.ADVICE)."""
-    texts = {
-        ErrorKind.BAD_API_KEY: _tr("The API key was refused. Check it in Settings."),
-        ErrorKind.AVATAR_NOT_FOUND: _tr(
-            "That avatar does not exist for this account. Pick another one."
-        ),
-        ErrorKind.NO_CREDITS: _tr(
-            "The account has no credits left. Add credits, then start again."
-        ),
-        ErrorKind.CONCURRENT_LIMIT: _tr(
-            "Too many sessions are open for this account. "
-            "Stop the stale sessions, then start again."
-        ),
-        ErrorKind.RATE_LIMITED: _tr("The service asked us to slow down. Trying again shortly."),
-        ErrorKind.SERVER_ERROR: _tr("The avatar service had an error. Trying again."),
-        ErrorKind.NETWORK: _tr("The avatar service cannot be reached. Check the network."),
-        ErrorKind.TIMEOUT: _tr("The avatar service did not answer in time."),
-        ErrorKind.BAD_RESPONSE: _tr("The avatar service answered something we do not understand."),
-        ErrorKind.SESSION_ENDED: _tr("The service ended the session."),
-        ErrorKind.NO_VIDEO: _tr("The avatar's video did not arrive in time."),
-        ErrorKind.CONNECT_FAILED: _tr("Could not join the avatar's room."),
-    }
-    return texts[kind]
+    """What went wrong and what to do, in the user's language (the core's one table)."""
+    return QCoreApplication.translate("Advice", ADVICE[kind])
+
+
+def preparation_text(step: Preparation) -> str:
+    return QCoreApplication.translate("Preparation", PREPARATION_TEXT[step])
 
 
 def gave_up(attempts: int) -> str:

@@ -5,16 +5,13 @@ step the session is in while there is no picture."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from avatar_desktop.media.frame_buffer import Frame
-
-FrameSource = Callable[[], Frame | None]
+from avatar_desktop.core.media_port import Frame, FrameSource
 
 
 @dataclass

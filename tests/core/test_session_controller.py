@@ -5,6 +5,7 @@ claims (tests/core/test_session_controller_on_rig.py)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
@@ -36,11 +37,10 @@ def make(
 ) -> tuple[SessionController, FakeProvider, MediaFactory, list[StateChange]]:
     provider = provider or FakeProvider()
     media = media or MediaFactory()
-    kwargs = {"clock": clock} if clock is not None else {}
     controller = SessionController(
         provider, media, settings or SessionSettings(avatar_id="a-1"), timing=FAST,
         retry=retry or RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, max_attempts=3),
-        ledger=ledger, **kwargs,
+        ledger=ledger, clock=clock or time.time,
     )  # fmt: skip
     changes: list[StateChange] = []
     controller.subscribe(lambda kind, p: changes.append(p) if kind == "state" else None)
@@ -186,8 +186,8 @@ async def test_a_failed_stop_is_retried_in_the_background_until_confirmed(tmp_pa
 
     ledger = SessionLedger(Path(str(tmp_path)) / "open.json")
     provider = FakeProvider(ProviderScript(stop_failures=3))
-    unstopped = UnstoppedSessions(ledger, lambda _t: None,
-                                  policy=StopRetryPolicy(first_delay_s=0.01, max_delay_s=0.02))  # fmt: skip
+    retry_stops = StopRetryPolicy(first_delay_s=0.01, max_delay_s=0.02)
+    unstopped = UnstoppedSessions(ledger, lambda _t: None, policy=retry_stops)
     controller = SessionController(provider, MediaFactory(), SessionSettings(avatar_id="a-1"),
                                    timing=FAST, unstopped=unstopped)  # fmt: skip
     await controller.start()
@@ -203,7 +203,7 @@ async def test_a_failed_stop_is_retried_in_the_background_until_confirmed(tmp_pa
 
 async def test_send_text_failure_reaches_the_caller() -> None:
     media = MediaFactory()
-    controller, provider, media, _changes = make(media=media)
+    controller, _provider, media, _changes = make(media=media)
     await controller.start()
     await until(lambda: controller.state is S.LIVE)
     media.script.send_error = MediaCommandFailed("send_data: the room is closed")

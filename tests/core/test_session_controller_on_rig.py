@@ -105,7 +105,7 @@ async def test_start_live_text_both_modes_interrupt_stop(harness: Harness, rig: 
     assert harness.states == [*HAPPY, S.ENDING, S.IDLE]
     state = rig.state()
     assert state["active_sessions"] == 0
-    assert c.ledger is not None and c.ledger.pending("liveavatar") == []
+    assert c.unstopped.ledger is not None and c.unstopped.ledger.pending("liveavatar") == []
 
 
 async def test_tracks_three_seconds_late_go_live_without_a_retry(
@@ -229,12 +229,13 @@ async def test_stale_sessions_from_the_ledger_are_stopped_at_start(
 ) -> None:
     provider = harness.controller.provider
     orphan = await provider.start_session(SessionSettings(quality="low"))
-    assert harness.controller.ledger is not None
-    harness.controller.ledger.opened("liveavatar", orphan.session_id)
+    ledger = harness.controller.unstopped.ledger
+    assert ledger is not None
+    ledger.opened("liveavatar", orphan.session_id)
     await harness.controller.start()
     await harness.until_state(S.LIVE)
     assert rig.session(orphan.session_id)["status"] == "stopped"
-    assert harness.controller.ledger.pending("liveavatar") != [orphan.session_id]
+    assert orphan.session_id not in ledger.pending("liveavatar")
 
 
 async def test_network_cut_shows_reconnecting_then_video_comes_back(

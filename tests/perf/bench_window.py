@@ -22,10 +22,10 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from avatar_desktop.app import EngineHolder
+from avatar_desktop.core.media_port import Frame
 from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.session_controller import SessionController
 from avatar_desktop.core.session_state import SessionState
-from avatar_desktop.media.frame_buffer import Frame
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar.stamp import latency_us, read_stamp
 from avatar_desktop.ui.main_window import MainWindow

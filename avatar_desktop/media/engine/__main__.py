@@ -97,7 +97,7 @@ class Engine:
         keep_going = True
         try:
             keep_going = await self.handle(command)
-        except Exception as exc:  # noqa: BLE001 - reported to the app, which decides
+        except Exception as exc:
             log.exception("command %s failed", command.get("cmd"))
             error = repr(exc)
         if "id" in command:
