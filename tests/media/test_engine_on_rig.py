@@ -124,9 +124,12 @@ async def test_malformed_packets_do_not_hurt_the_engine(
         await asyncio.sleep(1.0)
         assert engine.alive
         async with asyncio.timeout(10):  # the video still flows after the bad packets
-            while not any(e["event"] == "stats" and (e.get("fps") or 0) > 10
-                          for e in recorder.events[mark:]):  # fmt: skip  # noqa: ASYNC110
+            while not _flowing(recorder.events[mark:]):  # noqa: ASYNC110 - polling the record
                 await asyncio.sleep(0.1)
         await provider.stop_session(grant)
     finally:
         await engine.stop()
+
+
+def _flowing(events: list[dict[str, Any]]) -> bool:
+    return any(e["event"] == "stats" and (e.get("fps") or 0) > 10 for e in events)
