@@ -47,6 +47,7 @@ class MediaEngine:
         self._stopping = False
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Reply]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.pid: int | None = None
         self.malformed_events = 0
         self.handler_errors = 0
@@ -68,6 +69,7 @@ class MediaEngine:
             self._log_dir.mkdir(parents=True, exist_ok=True)
             stderr = (self._log_dir / "media-engine.log").open("ab")
         self._stopping = False
+        self._loop = asyncio.get_running_loop()
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *engine_command(name),
@@ -169,16 +171,29 @@ class MediaEngine:
 
     async def _request(self, message: dict[str, Any], timeout_s: float = REPLY_TIMEOUT_S) -> None:
         """Sends a command and waits for the engine's reply; raises MediaCommandFailed on an
-        error reply or no reply in time, ConnectionError when no engine runs."""
+        error reply or no reply in time, ConnectionError when no engine runs.
+
+        Uses the engine's own loop rather than the running one: under qasync a step of this
+        coroutine may run from Qt's last event pass after the asyncio loop stopped."""
+        loop = self._loop
+        if loop is None:
+            raise ConnectionError("the media engine is not running")
         command_id = next(self._ids)
-        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Reply] = loop.create_future()
         self._pending[command_id] = future
+
+        def too_late() -> None:
+            if not future.done():
+                future.set_exception(
+                    MediaCommandFailed(f"{message['cmd']}: no answer from the media engine")
+                )
+
+        timer = loop.call_later(timeout_s, too_late)
         try:
             await self._write({**message, "id": command_id})
-            reply = await asyncio.wait_for(future, timeout_s)
-        except TimeoutError as exc:
-            raise MediaCommandFailed(f"{message['cmd']}: no answer from the media engine") from exc
+            reply = await future
         finally:
+            timer.cancel()
             self._pending.pop(command_id, None)
         if not reply.ok:
             raise MediaCommandFailed(f"{message['cmd']}: {reply.error}")

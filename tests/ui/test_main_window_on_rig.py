@@ -180,9 +180,10 @@ def test_push_to_talk_and_device_choice_from_the_voice_bar(
     QTest.mouseRelease(voice.talk_button, Qt.MouseButton.LeftButton)
     ui.until(lambda: not ui.controller.status.talking, 5)
     sid = ui.controller.grant.session_id if ui.controller.grant else ""
-    rig.wait_until(lambda s: any(
+    # Polled with the app's loop running: the release is sent by the app meanwhile.
+    ui.until(lambda: any(
         x["session_id"] == sid and x["avatar"]["commands_received"].get("user.stop_push_to_talk")
-        for x in s["sessions"]), 10)  # fmt: skip
+        for x in rig.state()["sessions"]), 10)  # fmt: skip
     # A device picked in the list is used at once, in the same session.
     pulse_index = voice.inputs.findText("pulse")
     assert pulse_index > 0
