@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import logging.handlers
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import platformdirs
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("avatar_desktop")
 ShowStep = Callable[[Preparation | None], None]
+T = TypeVar("T")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -148,9 +150,9 @@ class Backend:
         if self.rig is None:
             try:
                 host = self.rig_host or own_address()
-            except NoUsableAddress as exc:
+            except NoUsableAddress:
                 self.problem = Preparation.NO_ADDRESS
-                log.error("offline demo: %s", exc)
+                log.error("offline demo: %s", PREPARATION_TEXT[Preparation.NO_ADDRESS])
                 host = "127.0.0.1"
             self.rig = DemoRig(host=host, log_dir=self.log_dir)
         return LiveAvatarProvider(DEMO_API_KEY, f"http://{self.rig.host}:{self.rig.port}")
@@ -164,6 +166,7 @@ class Backend:
                 rig.host = self.rig_host or own_address()
             except NoUsableAddress:
                 self.problem = Preparation.NO_ADDRESS
+                log.error("offline demo: %s", PREPARATION_TEXT[Preparation.NO_ADDRESS])
                 show_step(Preparation.NO_ADDRESS)
                 return False
             if self.provider is not None:
@@ -173,8 +176,9 @@ class Backend:
         if self.rig is None or self._rig_up:
             show_step(None)
             return True
-        show_step(Preparation.BUILDING_SERVER if needs_build() else Preparation.STARTING_DEMO)
-        log.info("starting the offline demo avatar")
+        step = Preparation.BUILDING_SERVER if needs_build() else Preparation.STARTING_DEMO
+        show_step(step)
+        log.info("offline demo: %s", PREPARATION_TEXT[step])
         try:
             await self.rig.start()
         except (OSError, RuntimeError, TimeoutError) as exc:
@@ -272,17 +276,38 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
         return ready
 
     window.set_prepare_hook(prepare)
-    ready = await prepare()
+    ready = await until_quit(prepare(), quit_event)
+    if ready is None:  # closed while the demo was being prepared (a first run builds minutes)
+        await controller.close()
+        await backend.close()
+        return 0
     result = 0
     if args.self_test:
         result = await self_test(controller, window) if ready else _self_test_failed(backend)
         window.close()
     elif ready and should_start_on_open(args, settings, backend):
+        log.info("backend %s: starting a session", backend.name)
         await controller.start()
+    else:
+        log.info("backend %s: the window is ready; press Start", backend.name)
     await quit_event.wait()
     await controller.close()
     await backend.close()
     return result
+
+
+async def until_quit(work: Coroutine[Any, Any, T], quit_event: asyncio.Event) -> T | None:
+    """``work``'s result, or None when the user quit first (``work`` is then cancelled)."""
+    task = asyncio.ensure_future(work)
+    quitting = asyncio.ensure_future(quit_event.wait())
+    await asyncio.wait({task, quitting}, return_when=asyncio.FIRST_COMPLETED)
+    quitting.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
 
 
 def should_start_on_open(args: argparse.Namespace, settings: AppSettings, backend: Backend) -> bool:

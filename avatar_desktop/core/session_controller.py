@@ -190,6 +190,7 @@ class SessionController:
         self._notify("state", change)
 
     def _log_event(self, text: str) -> None:
+        log.info("%s", text)
         self._notify("journal", self.journal.event(self.clock(), text))
 
     @property
