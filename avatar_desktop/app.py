@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import platformdirs
 
-from avatar_desktop.config import AppSettings, default_keys, load_api_key, save_api_key
+from avatar_desktop.config import AppSettings, KeySource, default_keys
 from avatar_desktop.core.journal import redact
 from avatar_desktop.core.ledger import SessionLedger
 from avatar_desktop.core.media_port import Frame, MediaEvent, MediaPort
@@ -238,21 +238,26 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     )
     window = MainWindow(controller, engines.latest_frame, backend.name, secrets=(backend.secret,))
 
-    async def apply_settings(new: AppSettings, api_key: str | None) -> SettingsOutcome:
+    async def apply_settings(
+        new: AppSettings, api_key: str | None, this_run_only: bool
+    ) -> tuple[SettingsOutcome, KeySource | None]:
         """Saves what the dialog chose; switches backend now when no session runs."""
         new.save(store)
+        where = None
         if api_key is not None and new.backend != "demo":
-            save_api_key(new.backend, api_key)
+            where = default_keys().store(new.backend, api_key, this_run_only=this_run_only)
         if controller.running:
-            return "after_stop"
+            return "after_stop", where
         controller.provider = await backend.switch(new, window.set_preparing)
         controller.settings = session_settings(new, backend.demo)
         controller.timing = Timing(first_frame_deadline_s=new.first_frame_deadline_s)
         window.backend_name, window.secrets = backend.name, (backend.secret,)
-        return "no_key" if backend.notice else "applied"
+        return ("no_key" if backend.notice else "applied"), where
 
     window.enable_settings(
-        SettingsHooks(current=lambda: (AppSettings.load(store), has_keys()), apply=apply_settings)
+        SettingsHooks(
+            current=lambda: (AppSettings.load(store), default_keys()), apply=apply_settings
+        )
     )
     window.show()
     if os.environ.get("AVATAR_DESKTOP_PROBE_STARTUP") == "1":
@@ -354,10 +359,6 @@ async def self_test(controller: SessionController, window: MainWindow, limit_s: 
     print(f"self-test OK: first frame after {first_frame_s:.1f} s, avatar speaking after "
           f"{speech_s:.1f} s", flush=True)  # fmt: skip
     return 0
-
-
-def has_keys() -> dict[str, bool]:
-    return {b: load_api_key(b) is not None for b in ("liveavatar", "heygen_streaming")}
 
 
 def app_icon_path() -> Path:

@@ -162,8 +162,16 @@
       <translation>Cerrando: deteniendo la sesión…</translation>
     </message>
     <message>
-      <source>There is no system keychain here, so the API key could not be saved.</source>
-      <translation>No hay llavero del sistema, así que no se pudo guardar la clave de API.</translation>
+      <source>Settings saved.</source>
+      <translation>Ajustes guardados.</translation>
+    </message>
+    <message>
+      <source>Saved. The new settings apply after you stop this session.</source>
+      <translation>Guardado. Los ajustes nuevos se aplican cuando detengas esta sesión.</translation>
+    </message>
+    <message>
+      <source>No API key is stored for that backend: showing the offline demo.</source>
+      <translation>No hay clave de API guardada para ese servicio: se muestra la demo sin conexión.</translation>
     </message>
     <message>
       <source>Live</source>
@@ -178,16 +186,12 @@
       <translation>No hay altavoz: no se puede reproducir la voz del avatar</translation>
     </message>
     <message>
-      <source>Settings saved.</source>
-      <translation>Ajustes guardados.</translation>
+      <source>The API key is kept for this run only.</source>
+      <translation>La clave de API se guarda solo durante esta ejecución.</translation>
     </message>
     <message>
-      <source>Saved. The new settings apply after you stop this session.</source>
-      <translation>Guardado. Los ajustes nuevos se aplican cuando detengas esta sesión.</translation>
-    </message>
-    <message>
-      <source>No API key is stored for that backend: showing the offline demo.</source>
-      <translation>No hay clave de API guardada para ese servicio: se muestra la demo sin conexión.</translation>
+      <source>There is no system keychain here: the API key is kept for this run only.</source>
+      <translation>Aquí no hay llavero del sistema: la clave de API se guarda solo durante esta ejecución.</translation>
     </message>
     <message>
       <source>Stopped {0} open session(s).</source>
@@ -331,6 +335,10 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
     <message>
       <source>Sandbox (free, one-minute sessions)</source>
       <translation>Sandbox (gratis, sesiones de un minuto)</translation>
+    </message>
+    <message>
+      <source>Start a session when the app opens (uses credits)</source>
+      <translation>Iniciar una sesión al abrir la aplicación (consume créditos)</translation>
     </message>
     <message>
       <source>Backend</source>

@@ -10,9 +10,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from keyring.errors import KeyringError
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from avatar_desktop.config import AppSettings
+from avatar_desktop.config import ApiKeys, AppSettings, KeySource
 from avatar_desktop.core.errors import AvatarServiceError
 from avatar_desktop.core.events import AvatarEvent
 from avatar_desktop.core.journal import JournalEntry
@@ -55,8 +54,11 @@ SettingsOutcome = Literal["applied", "after_stop", "no_key"]
 class SettingsHooks:
     """How the window reads the settings and has the app apply new ones."""
 
-    current: Callable[[], tuple[AppSettings, dict[str, bool]]]
-    apply: Callable[[AppSettings, str | None], Awaitable[SettingsOutcome]]
+    current: Callable[[], tuple[AppSettings, ApiKeys]]
+    # (settings, new key or None, keep it for this run only) → outcome, where the key went
+    apply: Callable[
+        [AppSettings, str | None, bool], Awaitable[tuple[SettingsOutcome, KeySource | None]]
+    ]
 
 
 def _tr(text: str) -> str:
@@ -105,6 +107,9 @@ class MainWindow(QMainWindow):
         self.stop_action = QAction(_tr("Stop"), self)
         self.interrupt_action = QAction(_tr("Interrupt"), self)
         self.interrupt_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        # Enter starts while no session runs (the text box, which takes Enter, is off then).
+        self.start_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Return), self)
+        self.start_shortcut.activated.connect(self.start_action.trigger)
         toolbar = QToolBar(_tr("Session"))
         toolbar.setObjectName("sessionToolbar")
         toolbar.setMovable(False)
@@ -210,7 +215,7 @@ class MainWindow(QMainWindow):
         hooks = self._settings_hooks
         if hooks is None:
             return
-        current, has_key = hooks.current()
+        current, keys = hooks.current()
         avatars: list[tuple[str, str]] = []
         voices: list[tuple[str, str]] = []
         try:
@@ -219,27 +224,39 @@ class MainWindow(QMainWindow):
                 voices = await self.controller.provider.list_voices()
         except (AvatarServiceError, TimeoutError) as exc:
             log.info("could not list avatars and voices: %s", exc)
-        dialog = SettingsDialog(current, has_key, avatars, voices, self)
+        dialog = SettingsDialog(current, keys, avatars, voices, self)
         self.settings_dialog = dialog
 
         def done(result: int) -> None:
             if result == SettingsDialog.DialogCode.Accepted:
-                self._run(self._apply(hooks, dialog.result_settings(), dialog.new_api_key()))
+                self._run(
+                    self._apply(
+                        hooks,
+                        dialog.result_settings(),
+                        dialog.new_api_key(),
+                        dialog.keep_for_this_run_only(),
+                    )
+                )
             dialog.deleteLater()
 
         dialog.finished.connect(done)
         dialog.open()
 
-    async def _apply(self, hooks: SettingsHooks, settings: AppSettings, key: str | None) -> None:
-        try:
-            outcome = await hooks.apply(settings, key)
-            message = {
-                "applied": _tr("Settings saved."),
-                "after_stop": _tr("Saved. The new settings apply after you stop this session."),
-                "no_key": _tr("No API key is stored for that backend: showing the offline demo."),
-            }[outcome]
-        except KeyringError:
-            message = _tr("There is no system keychain here, so the API key could not be saved.")
+    async def _apply(
+        self, hooks: SettingsHooks, settings: AppSettings, key: str | None, this_run_only: bool
+    ) -> None:
+        outcome, where = await hooks.apply(settings, key, this_run_only)
+        message = {
+            "applied": _tr("Settings saved."),
+            "after_stop": _tr("Saved. The new settings apply after you stop this session."),
+            "no_key": _tr("No API key is stored for that backend: showing the offline demo."),
+        }[outcome]
+        if where is KeySource.THIS_RUN:
+            message += " " + (
+                _tr("The API key is kept for this run only.")
+                if this_run_only
+                else _tr("There is no system keychain here: the API key is kept for this run only.")
+            )
         self.statusBar().showMessage(message, 10000)
         self._render_state()
 
@@ -267,7 +284,12 @@ class MainWindow(QMainWindow):
 
     def copy_diagnostics(self) -> str:
         state = self.controller.state.value
-        header = f"avatar-desktop diagnostics; backend {self.backend_name}; state {state}"
+        unstopped = self.controller.unstopped
+        header = (
+            f"avatar-desktop diagnostics; backend {self.backend_name}; state {state}; "
+            f"sessions waiting to be confirmed stopped: {unstopped.pending}; "
+            f"stopped later: {unstopped.stopped_later}"
+        )
         report = self.controller.journal.report(self.secrets, header=header)
         QGuiApplication.clipboard().setText(report)
         self.statusBar().showMessage(_tr("Diagnostics copied to the clipboard."), 5000)
@@ -284,6 +306,7 @@ class MainWindow(QMainWindow):
         view = self.controller.view()
         preparing = self._preparation is not None and not self._preparation.failed
         self.start_action.setEnabled(view.can_start and not preparing)
+        self.start_shortcut.setEnabled(view.can_start and not preparing)
         self.stop_action.setEnabled(view.can_stop)
         self.interrupt_action.setEnabled(view.can_interrupt)
         self.chat.set_live(view.can_send)

@@ -140,6 +140,8 @@ class SettingsDialog(QDialog):
         self.deadline.setValue(settings.first_frame_deadline_s)
         self.sandbox = QCheckBox(_tr("Sandbox (free, one-minute sessions)"))
         self.sandbox.setChecked(settings.sandbox)
+        self.start_on_open = QCheckBox(_tr("Start a session when the app opens (uses credits)"))
+        self.start_on_open.setChecked(settings.start_on_open)
         form.addRow(_tr("Backend"), self.backend)
         form.addRow(_tr("API key"), self.api_key)
         form.addRow("", self.key_state)
@@ -155,6 +157,7 @@ class SettingsDialog(QDialog):
         form.addRow(_tr("App language"), self.ui_language)
         form.addRow(_tr("Video deadline"), self.deadline)
         form.addRow("", self.sandbox)
+        form.addRow("", self.start_on_open)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -170,7 +173,8 @@ class SettingsDialog(QDialog):
     def _update(self) -> None:
         backend = str(self.backend.currentData())
         online = backend != "demo"
-        for widget in (self.api_key, self.service_url, self.avatar, self.voice, self.sandbox):
+        for widget in (self.api_key, self.service_url, self.avatar, self.voice, self.sandbox,
+                       self.start_on_open):  # fmt: skip
             widget.setEnabled(online)
         self.context.setEnabled(backend == "liveavatar")
         self.context_warning.setVisible(backend == "liveavatar" and not self.context.text().strip())
@@ -228,6 +232,7 @@ class SettingsDialog(QDialog):
             ui_language=str(self.ui_language.currentData()),
             first_frame_deadline_s=float(self.deadline.value()),
             sandbox=self.sandbox.isChecked(),
+            start_on_open=self.start_on_open.isChecked(),
         )
 
     def new_api_key(self) -> str | None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from keyring.errors import NoKeyringError
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from avatar_desktop.config import AppSettings
+from avatar_desktop.config import ApiKeys, AppSettings, KeySource
 from avatar_desktop.core.session_state import SessionState
 from avatar_desktop.ui.main_window import SettingsHooks, SettingsOutcome
 from tests.pulse_harness import Pulse
@@ -130,13 +129,14 @@ def test_impaired_network_stays_live_with_the_quality_shown(ui: UiHarness, rig: 
 def test_settings_list_the_backends_avatars_and_apply(ui: UiHarness) -> None:
     applied: list[tuple[AppSettings, str | None]] = []
 
-    async def apply(settings: AppSettings, key: str | None) -> SettingsOutcome:
+    async def apply(
+        settings: AppSettings, key: str | None, this_run_only: bool
+    ) -> tuple[SettingsOutcome, KeySource | None]:
         applied.append((settings, key))
-        if key is not None:
-            raise NoKeyringError("no keychain in this test")
-        return "applied"
+        # As ApiKeys.store answers on a machine with no keychain.
+        return "applied", (KeySource.THIS_RUN if key is not None else None)
 
-    ui.window.enable_settings(SettingsHooks(lambda: (AppSettings(), {}), apply))
+    ui.window.enable_settings(SettingsHooks(lambda: (AppSettings(), ApiKeys()), apply))
     ui.window.settings_action.trigger()
     ui.until(lambda: getattr(ui.window, "settings_dialog", None) is not None, 10)
     dialog = ui.window.settings_dialog
@@ -161,7 +161,8 @@ def test_settings_list_the_backends_avatars_and_apply(ui: UiHarness) -> None:
     second.api_key.setText("a-key-for-the-test")
     second.accept()
     ui.until(lambda: len(applied) == 2, 5)
-    assert "keychain" in ui.window.statusBar().currentMessage()
+    message = ui.window.statusBar().currentMessage()
+    assert "no system keychain" in message and "this run only" in message, message
 
 
 def test_push_to_talk_and_device_choice_from_the_voice_bar(
