@@ -198,6 +198,10 @@
       <translation>Se cerraron {0} sesiones abiertas.</translation>
     </message>
     <message>
+      <source>Session {0}</source>
+      <translation>Sesión {0}</translation>
+    </message>
+    <message>
       <source>Reconnecting (attempt {0} of {1})…</source>
       <translation>Reconectando (intento {0} de {1})…</translation>
     </message>
@@ -208,10 +212,6 @@
     <message>
       <source>That did not work: {0}</source>
       <translation>No funcionó: {0}</translation>
-    </message>
-    <message>
-      <source>Session {0}</source>
-      <translation>Sesión {0}</translation>
     </message>
     <message>
       <source>{0}
@@ -246,6 +246,10 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
     <message>
       <source>{0} fps</source>
       <translation>{0} fps</translation>
+    </message>
+    <message>
+      <source>Avatar: {0}</source>
+      <translation>Avatar: {0}</translation>
     </message>
   </context>
   <context>

@@ -314,9 +314,12 @@ class MainWindow(QMainWindow):
         self.video.set_overlay("" if view.live else text, show_picture=view.shows_picture)
         self.state_label.setText(_tr("Live") if view.live else text.replace("\n", " "))
         grant = self.controller.grant
-        self.session_label.setText(
-            _tr("Session {0}").format(grant.session_id[:12]) if grant else ""
-        )
+        session = _tr("Session {0}").format(grant.session_id[:12]) if grant else ""
+        if view.avatar_name:  # none was chosen: the account's first, named
+            session = " · ".join(
+                p for p in (_tr("Avatar: {0}").format(view.avatar_name), session) if p
+            )
+        self.session_label.setText(session)
         self.stop_stale_action.setVisible(view.offer_stop_stale)
         self._tick()
 
