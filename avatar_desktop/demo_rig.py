@@ -2,6 +2,10 @@
 
 Not a special code path: the app points the LiveAvatar provider at the rig and does what it
 would do against HeyGen's service.
+
+The rig's stdin is its lifeline: the app holds the write end and never writes to it. When the
+app ends, however it ends (a native abort, SIGKILL, the task manager), the system closes that
+pipe and the rig shuts down, taking its LiveKit server and avatars with it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class DemoRig:
         host = self.host or own_address()
         role = ["--rig"] if getattr(sys, "frozen", False) else ["-m", "avatar_desktop.rig"]
         command = [sys.executable, *role, "--host", host, "--port", str(self.port)]
+        command.append("--exit-when-stdin-closes")
         stderr = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -39,7 +44,7 @@ class DemoRig:
             *command,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE,  # the lifeline: kept open, never written
         )
         assert self._proc.stdout is not None
         while True:
@@ -52,10 +57,13 @@ class DemoRig:
                 return self.base_url
 
     async def stop(self) -> None:
+        """Closes the lifeline (the rig stops its avatars and server, on every OS); kills the
+        rig if it has not ended within 15 s."""
         proc = self._proc
         if proc is None or proc.returncode is not None:
             return
-        proc.terminate()
+        if proc.stdin is not None:
+            proc.stdin.close()
         try:
             await asyncio.wait_for(proc.wait(), 15)
         except TimeoutError:

@@ -1,17 +1,24 @@
 """``python -m avatar_desktop.rig --host H --port P [--api-key K]``: the whole rig in one command.
 
 Prints ``rig ready http://H:P`` once the LiveKit server, the emulator and the avatar machinery
-accept connections; SIGINT/SIGTERM stop everything and leave no child process.
+accept connections; SIGINT/SIGTERM stop everything and leave no child process. With
+``--exit-when-stdin-closes`` the end of stdin does the same: a parent that keeps the write end of
+that pipe (the app's demo) takes the rig down with it however it dies, on every OS, since the
+system closes a dead process's pipes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import signal
 import sys
+import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -20,6 +27,11 @@ from .emulator import make_app
 from .faults import Fault, FaultError
 from .livekit_binary import LiveKitServerUnavailable
 from .rig import Rig, RigOptions
+
+log = logging.getLogger("avatar_desktop.rig")
+# After the lifeline closes, the clean shutdown gets this long before the rig kills its server
+# and exits anyway (avatars follow on their own lifelines).
+LIFELINE_GRACE_S = 10.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -37,7 +49,80 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="allow iptables/tc faults (only in a network namespace made for the rig)",
     )
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--exit-when-stdin-closes",
+        action="store_true",
+        help="shut down as on SIGTERM when stdin reaches its end (what is written is ignored)",
+    )
     return parser.parse_args(argv)
+
+
+def watch_lifeline(loop: asyncio.AbstractEventLoop, on_closed: Callable[[], None]) -> bool:
+    """Calls ``on_closed`` on ``loop`` once stdin reaches its end; False when there is no stdin.
+
+    A thread reading the raw descriptor, not ``connect_read_pipe``: Windows' proactor loop
+    cannot read a standard handle, and the raw read holds no lock that could stall shutdown.
+    """
+    if sys.stdin is None:
+        return False
+    fd = sys.stdin.fileno()
+
+    def read_to_the_end() -> None:
+        with contextlib.suppress(OSError):
+            while os.read(fd, 4096):
+                pass
+        with contextlib.suppress(RuntimeError):  # the loop is already closed: nothing to do
+            loop.call_soon_threadsafe(on_closed)
+
+    threading.Thread(target=read_to_the_end, name="lifeline", daemon=True).start()
+    return True
+
+
+def _exit_if_still_running(rig: Rig, after_s: float) -> None:
+    """The last resort after the lifeline closed: kill the server, then exit, if the clean
+    shutdown has not finished by then (a stuck avatar, a server that ignores SIGTERM)."""
+
+    def exit_now() -> None:
+        log.warning("shutdown took over %.0f s: killing the server and exiting", after_s)
+        rig.server.kill_now()
+        os._exit(1)
+
+    timer = threading.Timer(after_s, exit_now)
+    timer.daemon = True
+    timer.start()
+
+
+def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Windows' loop has no signal handlers: there Ctrl+C and the lifeline stop the rig.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def _start_unless_stopped(start: Awaitable[None], stop: asyncio.Event) -> bool:
+    """Runs ``start`` unless ``stop`` is set first (a signal or the lifeline, even mid-start);
+    True once started. Whatever ``start`` raises comes through."""
+    starting = asyncio.ensure_future(start)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        return False
+    starting.result()
+    return True
+
+
+async def _start(
+    rig: Rig, runner: web.AppRunner, initial: list[Fault], host: str, port: int
+) -> None:
+    await rig.start()
+    for fault in initial:
+        await rig.apply_fault(fault)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -59,17 +144,21 @@ async def run(args: argparse.Namespace) -> int:
         return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    _stop_on_signals(loop, stop)
+    if args.exit_when_stdin_closes:
+
+        def parent_gone() -> None:
+            log.info("stdin closed (the parent is gone): shutting down")
+            stop.set()
+            _exit_if_still_running(rig, LIFELINE_GRACE_S)
+
+        if not watch_lifeline(loop, parent_gone):
+            log.warning("no stdin to watch: the rig will not end with its parent")
     runner = web.AppRunner(make_app(rig), access_log=None)
     try:
-        await rig.start()
-        for fault in initial:
-            await rig.apply_fault(fault)
-        await runner.setup()
-        await web.TCPSite(runner, args.host, args.port).start()
-        print(f"rig ready http://{args.host}:{args.port}", flush=True)
-        await stop.wait()
+        if await _start_unless_stopped(_start(rig, runner, initial, args.host, args.port), stop):
+            print(f"rig ready http://{args.host}:{args.port}", flush=True)
+            await stop.wait()
     finally:
         await runner.cleanup()
         await rig.stop()

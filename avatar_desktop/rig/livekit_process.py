@@ -19,18 +19,125 @@ log = logging.getLogger(__name__)
 
 
 def _die_with_parent() -> Callable[[], None] | None:
-    """On Linux, the server gets SIGKILL if the rig dies without cleaning up (no orphans)."""
+    """Linux: the server gets SIGKILL when the rig dies, even by SIGKILL (PR_SET_PDEATHSIG).
+
+    The signal follows the thread that started the server: the loop's (main) thread here.
+    """
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork, not in the child
     pr_set_pdeathsig = 1
 
     def set_pdeathsig() -> None:
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        prctl(pr_set_pdeathsig, signal.SIGKILL)
 
     return set_pdeathsig
+
+
+_JOB_OBJECT_EXTENDED_LIMIT_INFORMATION = 9
+_JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000
+_PROCESS_SET_QUOTA = 0x0100
+_PROCESS_TERMINATE = 0x0001
+
+if sys.platform == "win32":
+    import ctypes
+    from ctypes import wintypes
+
+    class _BasicLimits(ctypes.Structure):
+        """JOBOBJECT_BASIC_LIMIT_INFORMATION"""
+
+        _fields_ = [
+            ("PerProcessUserTimeLimit", ctypes.c_int64),
+            ("PerJobUserTimeLimit", ctypes.c_int64),
+            ("LimitFlags", wintypes.DWORD),
+            ("MinimumWorkingSetSize", ctypes.c_size_t),
+            ("MaximumWorkingSetSize", ctypes.c_size_t),
+            ("ActiveProcessLimit", wintypes.DWORD),
+            ("Affinity", ctypes.c_size_t),
+            ("PriorityClass", wintypes.DWORD),
+            ("SchedulingClass", wintypes.DWORD),
+        ]
+
+    class _IoCounters(ctypes.Structure):
+        """IO_COUNTERS"""
+
+        _fields_ = [
+            (name, ctypes.c_uint64)
+            for name in ("Reads", "Writes", "Others", "ReadBytes", "WriteBytes", "OtherBytes")
+        ]
+
+    class _ExtendedLimits(ctypes.Structure):
+        """JOBOBJECT_EXTENDED_LIMIT_INFORMATION"""
+
+        _fields_ = [
+            ("BasicLimitInformation", _BasicLimits),
+            ("IoInfo", _IoCounters),
+            ("ProcessMemoryLimit", ctypes.c_size_t),
+            ("JobMemoryLimit", ctypes.c_size_t),
+            ("PeakProcessMemoryUsed", ctypes.c_size_t),
+            ("PeakJobMemoryUsed", ctypes.c_size_t),
+        ]
+
+    def _kernel32() -> ctypes.WinDLL:
+        """kernel32 with the prototypes used here (handles are pointer-sized on 64-bit)."""
+        k = ctypes.WinDLL("kernel32", use_last_error=True)
+        k.CreateJobObjectW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR]
+        k.CreateJobObjectW.restype = wintypes.HANDLE
+        k.SetInformationJobObject.argtypes = [
+            wintypes.HANDLE, ctypes.c_int, ctypes.c_void_p, wintypes.DWORD
+        ]  # fmt: skip
+        k.SetInformationJobObject.restype = wintypes.BOOL
+        k.OpenProcess.argtypes = [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD]
+        k.OpenProcess.restype = wintypes.HANDLE
+        k.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
+        k.AssignProcessToJobObject.restype = wintypes.BOOL
+        k.CloseHandle.argtypes = [wintypes.HANDLE]
+        k.CloseHandle.restype = wintypes.BOOL
+        return k
+
+    def _new_kill_on_close_job(k: ctypes.WinDLL) -> int:
+        """A job whose processes die when its last handle closes (not inheritable: NULL
+        security attributes), so only the rig holds it."""
+        job = k.CreateJobObjectW(None, None)
+        if not job:
+            raise ctypes.WinError(ctypes.get_last_error())
+        limits = _ExtendedLimits()
+        limits.BasicLimitInformation.LimitFlags = _JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+        info_class = _JOB_OBJECT_EXTENDED_LIMIT_INFORMATION
+        if not k.SetInformationJobObject(
+            job, info_class, ctypes.byref(limits), ctypes.sizeof(limits)
+        ):
+            raise ctypes.WinError(ctypes.get_last_error())
+        return int(job)
+
+    def _assign_to_job(k: ctypes.WinDLL, job: int, pid: int) -> None:
+        process = k.OpenProcess(_PROCESS_SET_QUOTA | _PROCESS_TERMINATE, False, pid)
+        if not process:
+            raise ctypes.WinError(ctypes.get_last_error())
+        try:
+            if not k.AssignProcessToJobObject(job, process):
+                raise ctypes.WinError(ctypes.get_last_error())
+        finally:
+            k.CloseHandle(process)
+
+
+def _kill_on_close_job(pid: int, job: int | None) -> int | None:
+    """Windows: puts ``pid`` in a Job Object (``job``, or a new one) that kills its processes
+    when its last handle closes, and returns the job.
+
+    The system closes the rig's handles when the rig dies, however it dies, so the server dies
+    with it. None elsewhere: Linux has pdeathsig, and macOS nothing of the kind (there the rig
+    kills the server on its way out, which a SIGKILL of the rig skips).
+    """
+    if sys.platform == "win32":
+        k = _kernel32()
+        if job is None:
+            job = _new_kill_on_close_job(k)
+        _assign_to_job(k, job, pid)
+        return job
+    return None
 
 
 @dataclass(frozen=True)
@@ -63,6 +170,7 @@ class LiveKitServer:
         self.api_secret = secrets.token_urlsafe(36)
         self._proc: asyncio.subprocess.Process | None = None
         self._log_file = workdir / "livekit-server.log"
+        self._job: int | None = None  # Windows: the Job Object that dies with the rig
 
     @property
     def ws_url(self) -> str:
@@ -117,7 +225,16 @@ class LiveKitServer:
                 preexec_fn=_die_with_parent(),
             )
         log.info("livekit-server started, pid %s, %s", self._proc.pid, self.ws_url)
+        self._tie_to_the_rig(self._proc.pid)
         await self._wait_ready(ready_timeout)
+
+    def _tie_to_the_rig(self, pid: int) -> None:
+        """Windows: the server joins the rig's kill-on-close job (best effort: a rig whose own
+        job forbids it still runs, and still stops the server on its way out)."""
+        try:
+            self._job = _kill_on_close_job(pid, self._job)
+        except OSError as exc:
+            log.warning("livekit-server is not tied to the rig's life: %s", exc)
 
     async def _wait_ready(self, limit_s: float) -> None:
         """Ready means a RoomService ListRooms call with our key succeeds."""
@@ -157,6 +274,14 @@ class LiveKitServer:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+
+    def kill_now(self) -> None:
+        """SIGKILL without waiting, callable from any thread: a rig's last act before it exits
+        when its clean shutdown takes too long."""
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                proc.kill()
 
     def log_tail(self, lines: int = 40) -> str:
         try:

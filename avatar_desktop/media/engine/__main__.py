@@ -1,7 +1,9 @@
 """``python -m avatar_desktop.media.engine FRAME_BUFFER_NAME``: the media engine process.
 
 Reads commands from stdin, writes events to stdout (JSON lines, see protocol.py); creates the
-shared frame buffer it was told to name. Ends on ``quit`` or when stdin closes (the app is gone).
+shared frame buffer it was told to name. Ends on ``quit`` or when stdin closes: the app is gone,
+however it went (the system closes a dead process's pipes on every OS). Then the room gets
+``LIFELINE_GRACE_S`` to let go before the process exits anyway.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 from typing import Any
 
 from ..frame_buffer import FrameWriter
@@ -35,6 +38,37 @@ def list_devices() -> dict[str, Any]:
 
 
 log = logging.getLogger("avatar_desktop.media.engine")
+LIFELINE_GRACE_S = 5.0
+
+
+def stdin_reader(loop: asyncio.AbstractEventLoop) -> asyncio.StreamReader:
+    """stdin as a stream, fed by a thread: Windows' proactor loop cannot read a standard
+    handle (``connect_read_pipe`` fails there), and a thread reads it the same on every OS."""
+    reader = asyncio.StreamReader()
+    fd = sys.stdin.fileno()
+
+    def pump() -> None:
+        with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: the loop has closed
+            while chunk := os.read(fd, 65536):
+                loop.call_soon_threadsafe(reader.feed_data, chunk)
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(reader.feed_eof)
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    return reader
+
+
+def exit_within(grace_s: float) -> None:
+    """Ends the process after ``grace_s`` whatever still runs (a room that will not close, the
+    native core's own shutdown): the app is gone and nobody waits for a goodbye."""
+
+    def exit_now() -> None:
+        log.warning("still running %.0f s after the app went away: exiting now", grace_s)
+        os._exit(1)
+
+    timer = threading.Timer(grace_s, exit_now)
+    timer.daemon = True
+    timer.start()
 
 
 class Engine:
@@ -44,10 +78,16 @@ class Engine:
         self.session: RoomSession | None = None
         self._connecting: asyncio.Task[None] | None = None
         self._out = sys.stdout.buffer
+        self._app_listens = True
 
     def emit(self, message: dict[str, Any]) -> None:
-        self._out.write(encode(message))
-        self._out.flush()
+        if not self._app_listens:
+            return
+        try:
+            self._out.write(encode(message))
+            self._out.flush()
+        except OSError:  # a broken pipe (Windows says EINVAL): the app is gone, stdin ends too
+            self._app_listens = False
 
     async def handle(self, command: dict[str, Any]) -> bool:
         """Runs one command; False when the engine should end."""
@@ -123,16 +163,16 @@ class Engine:
             await session.close()
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        reader = stdin_reader(asyncio.get_running_loop())
         self.emit({"event": "ready", "frames": self.frames.name, "pid": os.getpid()})
-        while line := await reader.readline():
+        quit_asked = False
+        while not quit_asked and (line := await reader.readline()):
             command = decode(line)
-            if command is None:
-                continue
-            if not await self._handle_and_reply(command):
-                break
+            if command is not None:
+                quit_asked = not await self._handle_and_reply(command)
+        if not quit_asked:
+            log.info("stdin closed (the app is gone): closing the room")
+            exit_within(LIFELINE_GRACE_S)
         await self._close_session()
 
 

@@ -1,41 +1,97 @@
 """``python -m avatar_desktop.rig.avatar CONFIG_JSON``: one synthetic avatar for one session.
 
 Commands arrive as JSON lines on stdin, reports leave as JSON lines on stdout. The process ends
-when its room goes away, on ``{"cmd": "quit"}``, or when stdin closes (the rig is gone).
+when its room goes away, on ``{"cmd": "quit"}``, or when either pipe closes (the rig is gone,
+however it went): then within ``LIFELINE_GRACE_S``, even if the room will not let go.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import sys
+import threading
 from typing import Any
 
 from . import brain
 from .participant import AvatarConfig, SyntheticAvatar
 from .speech import SpeechSynthesizer
 
-
-def _report(message: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
+log = logging.getLogger("avatar_desktop.rig.avatar")
+LIFELINE_GRACE_S = 5.0
 
 
-async def _read_commands(avatar: SyntheticAvatar) -> None:
-    loop = asyncio.get_running_loop()
+def stdin_reader(loop: asyncio.AbstractEventLoop) -> asyncio.StreamReader:
+    """stdin as a stream, fed by a thread: Windows' proactor loop cannot read a standard
+    handle (``connect_read_pipe`` fails there), and a thread reads it the same on every OS."""
     reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    fd = sys.stdin.fileno()
+
+    def pump() -> None:
+        with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: the loop has closed
+            while chunk := os.read(fd, 65536):
+                loop.call_soon_threadsafe(reader.feed_data, chunk)
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(reader.feed_eof)
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    return reader
+
+
+def exit_within(grace_s: float) -> None:
+    """Ends the process after ``grace_s`` whatever still runs: nobody waits for a goodbye."""
+
+    def exit_now() -> None:
+        log.warning("still running %.0f s after the rig went away: exiting now", grace_s)
+        os._exit(1)
+
+    timer = threading.Timer(grace_s, exit_now)
+    timer.daemon = True
+    timer.start()
+
+
+class RigLink:
+    """The avatar's pipes to the rig; the end of either one means the rig is gone."""
+
+    def __init__(self) -> None:
+        self.avatar: SyntheticAvatar | None = None
+        self._reports_flow = True
+        self._gone = False
+
+    def report(self, message: dict[str, Any]) -> None:
+        if not self._reports_flow:
+            return
+        try:
+            sys.stdout.write(json.dumps(message) + "\n")
+            sys.stdout.flush()
+        except OSError:  # a broken pipe (Windows says EINVAL)
+            self._reports_flow = False
+            self.rig_gone()
+
+    def rig_gone(self) -> None:
+        if self._gone:
+            return
+        self._gone = True
+        if self.avatar is not None:
+            self.avatar.stop()
+        exit_within(LIFELINE_GRACE_S)
+
+
+async def _read_commands(avatar: SyntheticAvatar, link: RigLink) -> None:
+    reader = stdin_reader(asyncio.get_running_loop())
     while line := await reader.readline():
         try:
             command = json.loads(line)
         except json.JSONDecodeError:
             continue
-        await _handle(avatar, command)
-    avatar.stop()
+        await _handle(avatar, command, link)
+    link.rig_gone()
 
 
-async def _handle(avatar: SyntheticAvatar, command: dict[str, Any]) -> None:
+async def _handle(avatar: SyntheticAvatar, command: dict[str, Any], link: RigLink) -> None:
     kind = command.get("cmd")
     reply: dict[str, Any] = {"event": "reply", "reply_to": command.get("id")}
     if kind == "speak":
@@ -57,12 +113,14 @@ async def _handle(avatar: SyntheticAvatar, command: dict[str, Any]) -> None:
         await asyncio.sleep(0.3)  # let the event leave before the room is deleted
     elif kind == "quit":
         avatar.stop()
-    _report(reply)
+    link.report(reply)
 
 
 async def _main(config: AvatarConfig) -> None:
-    avatar = SyntheticAvatar(config, SpeechSynthesizer(), _report)
-    reader = asyncio.get_running_loop().create_task(_read_commands(avatar))
+    link = RigLink()
+    avatar = SyntheticAvatar(config, SpeechSynthesizer(), link.report)
+    link.avatar = avatar
+    reader = asyncio.get_running_loop().create_task(_read_commands(avatar, link))
     try:
         await avatar.run()
     finally:
