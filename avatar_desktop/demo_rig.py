@@ -45,6 +45,7 @@ class DemoRig:
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
             stdin=asyncio.subprocess.PIPE,  # the lifeline: kept open, never written
+            start_new_session=True,  # Ctrl+C in a terminal is the app's to handle, not the rig's
         )
         assert self._proc.stdout is not None
         while True:

@@ -77,6 +77,9 @@ class MediaEngine:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr,
                 limit=_LINE_LIMIT,
+                # Its own session: Ctrl+C in a terminal reaches the app alone, which then ends
+                # the engine its way (the stdin lifeline covers the app's death).
+                start_new_session=True,
             )
         except OSError as exc:
             raise MediaCommandFailed(f"the media engine could not be started: {exc}") from exc
