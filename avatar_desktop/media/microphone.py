@@ -108,12 +108,18 @@ class Microphone:
                 self.input_overflows += 1
             bridge.post(indata[:, 0].copy())
 
-        try:
-            self._stream = sd.InputStream(
+        def open_stream() -> Any:
+            stream = sd.InputStream(
                 samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=FRAME,
                 device=self._device, callback=callback, latency="low",
             )  # fmt: skip
-            self._stream.start()
+            stream.start()
+            return stream
+
+        # PortAudio blocks for seconds on a device that went away (a suspended PulseAudio
+        # source): never on the loop that carries the room's events and commands.
+        try:
+            self._stream = await asyncio.to_thread(open_stream)
         except (sd.PortAudioError, ValueError) as exc:
             raise MicrophoneUnavailable(str(exc)) from exc
         self.stream_delay_ms = int(os.environ.get("AVATAR_DESKTOP_AEC_DELAY_MS", "0")) or int(
@@ -169,7 +175,11 @@ class Microphone:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
-        if self._stream is not None:
-            self._stream.stop()
-            self._stream.close()
-            self._stream = None
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await asyncio.to_thread(_stop_and_close, stream)
+
+
+def _stop_and_close(stream: Any) -> None:
+    stream.stop()
+    stream.close()

@@ -246,6 +246,7 @@ class MainWindow(QMainWindow):
         self, hooks: SettingsHooks, settings: AppSettings, key: str | None, this_run_only: bool
     ) -> None:
         outcome, where = await hooks.apply(settings, key, this_run_only)
+        keychain = hooks.current()[1].keychain_available()
         message = {
             "applied": _tr("Settings saved."),
             "after_stop": _tr("Saved. The new settings apply after you stop this session."),
@@ -254,7 +255,7 @@ class MainWindow(QMainWindow):
         if where is KeySource.THIS_RUN:
             message += " " + (
                 _tr("The API key is kept for this run only.")
-                if this_run_only
+                if keychain
                 else _tr("There is no system keychain here: the API key is kept for this run only.")
             )
         self.statusBar().showMessage(message, 10000)
