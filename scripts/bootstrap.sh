@@ -8,7 +8,7 @@ APT_PACKAGES=(
   libportaudio2 libpulse0 libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
-  pulseaudio libasound2-plugins espeak-ng sox iptables iproute2 tcpdump imagemagick
+  pulseaudio libasound2-plugins espeak-ng sox iptables iproute2 tcpdump imagemagick xdotool
 )
 
 missing=()

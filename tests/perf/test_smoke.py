@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.perf import bench_audio, bench_renderers, bench_rig, bench_startup, bench_window
+from tests.perf import (
+    bench_audio,
+    bench_renderers,
+    bench_rig,
+    bench_soak,
+    bench_startup,
+    bench_window,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -52,3 +59,12 @@ def test_bench_audio_smoke(tmp_path: Path) -> None:
 def test_bench_startup_smoke(tmp_path: Path) -> None:
     report = bench_startup.main(["--smoke", "--json", str(tmp_path / "s.json")])
     assert 0 < report["results"]["python -m avatar_desktop"]["median_s"] < 120
+
+
+def test_bench_soak_smoke(tmp_path: Path, qapp: object) -> None:
+    report = bench_soak.main(["--smoke", "--json", str(tmp_path / "soak.json"), "--port", "8870"])
+    result = report["results"]
+    assert result["replies_received"] >= 1
+    assert result["sessions_created"] == 1 and result["rig_sessions_created"] == 1
+    assert result["rss_mb"]["gui"]["end_mb"] > 0
+    assert result["loop_lag_ms_max"] is not None
