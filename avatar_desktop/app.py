@@ -100,7 +100,7 @@ def make_provider(backend: str, api_key: str, base_url: str | None) -> AvatarPro
 
 def session_settings(settings: AppSettings, demo: bool) -> SessionSettings:
     return SessionSettings(
-        avatar_id=settings.avatar_id or ("demo-avatar" if demo else ""),
+        avatar_id=settings.avatar_id,  # empty: the account's first avatar
         voice_id=settings.voice_id or None,
         context_id=settings.context_id or None,
         language=settings.avatar_language,

@@ -34,7 +34,7 @@ class AppSettings:
     quality: str = "high"
     avatar_language: str = "en"
     ui_language: str = ""  # empty: the system's
-    first_frame_deadline_s: float = 5.0
+    first_frame_deadline_s: float = 30.0  # the avatar's join, in the same session (Timing)
     sandbox: bool = False
     start_on_open: bool = False  # a paid backend's session starts with the app only if chosen
 

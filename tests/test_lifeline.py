@@ -31,6 +31,7 @@ from avatar_desktop.media.engine.protocol import b64, decode, encode
 from avatar_desktop.media.engine_client import engine_command
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.livekit_binary import ENV_VAR, find_livekit_server
+from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
 from tests.pulse_harness import Pulse
 from tests.rig_harness import API_KEY, RIG_HOST, RIG_NETNS, RigHandle
 
@@ -238,7 +239,12 @@ def lifeline_rig(rig_namespace: str, tmp_path: Path) -> Iterator[StartedRig]:
 def start_session(base_url: str) -> str:
     """A LiveAvatar session through the rig's HTTP API: the rig sends an avatar into its room."""
     with httpx.Client(base_url=base_url, timeout=30) as http:
-        body = {"mode": "FULL", "avatar_id": "demo-avatar", "is_sandbox": False}
+        body = {
+            "mode": "FULL",
+            "avatar_id": DEMO_AVATAR_EN,
+            "avatar_persona": {},
+            "is_sandbox": False,
+        }
         token = http.post("/v1/sessions/token", headers={"X-API-KEY": API_KEY}, json=body)
         token.raise_for_status()
         data = token.json()["data"]
@@ -444,7 +450,7 @@ async def provider(rig: RigHandle) -> AsyncIterator[LiveAvatarProvider]:
 async def test_live_engine_playing_audio_ends_when_stdin_closes(
     engine: EngineProcess, provider: LiveAvatarProvider, pulse: Pulse, tmp_path: Path
 ) -> None:
-    grant = await provider.start_session(SessionSettings())
+    grant = await provider.start_session(SessionSettings(avatar_id=DEMO_AVATAR_EN))
     await engine.send(
         {"cmd": "connect", "url": grant.livekit_url, "token": grant.livekit_token,
          "avatar_identity": grant.avatar_identity, "gen": 1, "microphone": {"enabled": True}}

@@ -21,6 +21,11 @@ class ErrorKind(enum.Enum):
     CONNECT_FAILED = "connect_failed"
     MEDIA_ENGINE = "media_engine"
     INTERNAL = "internal"
+    INVALID_SETTINGS = "invalid_settings"  # refused before any billed call
+    REFUSED = "refused"  # a 4xx we have no meaning for: said, never retried blindly
+    SESSION_LIMIT = "session_limit"  # the service ended it: maximum length (sandbox: 1 min)
+    IDLE_ENDED = "idle_ended"  # the service ended it after its idle timeout
+    CLOSED_ELSEWHERE = "closed_elsewhere"  # stopped by someone else (another app, dashboard)
 
     @property
     def terminal(self) -> bool:
@@ -33,7 +38,14 @@ _TERMINAL = {
     ErrorKind.NO_CREDITS,
     ErrorKind.CONCURRENT_LIMIT,
     ErrorKind.INTERNAL,
+    ErrorKind.BAD_RESPONSE,
+    ErrorKind.INVALID_SETTINGS,
+    ErrorKind.REFUSED,
+    ErrorKind.SESSION_LIMIT,
+    ErrorKind.IDLE_ENDED,
+    ErrorKind.CLOSED_ELSEWHERE,
 }
+"""Never retried: another session would cost the user credits and end the same way."""
 
 # Plain words for the user: the one table, in the source language. The UI translates each text
 # with QCoreApplication.translate("Advice", text); scripts/update_translations.py extracts them.
@@ -48,7 +60,10 @@ ADVICE: dict[ErrorKind, str] = {
     ErrorKind.SERVER_ERROR: "The avatar service had an error. Trying again.",
     ErrorKind.NETWORK: "The avatar service cannot be reached. Check the network.",
     ErrorKind.TIMEOUT: "The avatar service did not answer in time.",
-    ErrorKind.BAD_RESPONSE: "The avatar service answered something we do not understand.",
+    ErrorKind.BAD_RESPONSE: (
+        "The avatar service answered something we do not understand. Try again later; "
+        "the diagnostics hold its answer."
+    ),
     ErrorKind.SESSION_ENDED: "The service ended the session.",
     ErrorKind.NO_VIDEO: "The avatar's video did not arrive in time.",
     ErrorKind.CONNECT_FAILED: "Could not join the avatar's room.",
@@ -57,17 +72,53 @@ ADVICE: dict[ErrorKind, str] = {
         "Something went wrong inside the app. Copy the diagnostics (View → Diagnostics) "
         "and send them to us."
     ),
+    ErrorKind.INVALID_SETTINGS: (
+        "An avatar, voice or context in Settings is not one this service knows. "
+        "Pick them from the lists in Settings."
+    ),
+    ErrorKind.REFUSED: ("The avatar service refused the request. The diagnostics show its answer."),
+    ErrorKind.SESSION_LIMIT: (
+        "The session reached its maximum length (a sandbox session lasts one minute). "
+        "Press Start for a new one."
+    ),
+    ErrorKind.IDLE_ENDED: (
+        "The service ended the session after a long time without activity. "
+        "Press Start for a new one."
+    ),
+    ErrorKind.CLOSED_ELSEWHERE: (
+        "The session was closed from elsewhere (another app or the account's dashboard)."
+    ),
+}
+
+# How the service says why it ended a session (LiveAvatar's SessionEndReason, contract.md §1.2)
+# → what that means for the user. Any other reason is a failure worth one more try.
+ENDED_BY_SERVICE: dict[str, ErrorKind] = {
+    "NO_CREDITS": ErrorKind.NO_CREDITS,
+    "MAX_DURATION_REACHED": ErrorKind.SESSION_LIMIT,
+    "AVATAR_DELETED": ErrorKind.AVATAR_NOT_FOUND,
+    "IDLE_TIMEOUT": ErrorKind.IDLE_ENDED,
+    "USER_CLOSED": ErrorKind.CLOSED_ELSEWHERE,
 }
 
 
 class AvatarServiceError(Exception):
     """An error from a provider or the media layer, with its kind and the service's own text."""
 
-    def __init__(self, kind: ErrorKind, detail: str = "", status: int | None = None) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        detail: str = "",
+        status: int | None = None,
+        *,
+        code: object = None,
+        retry_after_s: float | None = None,
+    ) -> None:
         super().__init__(f"{kind.value}: {detail}" if detail else kind.value)
         self.kind = kind
         self.detail = detail
         self.status = status
+        self.code = code  # the service's own code, for diagnostics
+        self.retry_after_s = retry_after_s  # the service asked us to wait this long
 
     @property
     def advice(self) -> str:

@@ -16,7 +16,7 @@ TextMode = Literal["repeat", "talk"]  # "Say exactly" / "Ask the avatar"
 
 @dataclass(frozen=True)
 class SessionSettings:
-    avatar_id: str = "demo-avatar"
+    avatar_id: str = ""  # empty: the account's first avatar
     voice_id: str | None = None
     context_id: str | None = None
     language: str = "en"
@@ -54,6 +54,8 @@ class AvatarProvider(Protocol):
     async def list_avatars(self) -> list[tuple[str, str]]: ...
 
     async def list_voices(self) -> list[tuple[str, str]]: ...
+
+    async def list_contexts(self) -> list[tuple[str, str]]: ...
 
     async def send_text(
         self, grant: SessionGrant, text: str, mode: TextMode, publish: Publish

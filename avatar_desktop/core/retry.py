@@ -11,7 +11,7 @@ class RetryPolicy:
     base_delay_s: float = 1.0
     factor: float = 2.0
     max_delay_s: float = 20.0
-    max_attempts: int = 5
+    max_attempts: int = 3  # each attempt is a new, billed session: a few, never many
     jitter: float = 0.5  # share of each delay that is random
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .conversation import Conversation
-from .errors import AvatarServiceError, ErrorKind
+from .errors import ENDED_BY_SERVICE, AvatarServiceError, ErrorKind
 from .events import AvatarEvent, PushToTalkState, SessionStopped, SpeechActivity, TranscriptPiece
 from .journal import Journal
 from .ledger import SessionLedger
@@ -72,7 +72,14 @@ __all__ = ["LiveStatus", "SessionController", "SessionView", "Timing", "VoiceSet
 
 @dataclass(frozen=True)
 class Timing:
-    first_frame_deadline_s: float = 5.0  # after connect: the rule of the original report
+    """The deadlines of a session. Waiting for the avatar: real avatars take seconds to join
+    (10 to 25 s in a slow region) and HeyGen's own SDK waits 30 s, while every new session is
+    billed (LiveAvatar escrows a minute of credits at start). So the avatar gets 30 s in the
+    same session, with one rejoin of the same room (same token) at 12 s for a subscription
+    that never fired; only then a new session."""
+
+    first_frame_deadline_s: float = 30.0  # after joining: avatar video + audio + first frame
+    rejoin_after_s: float | None = 12.0  # rejoin the same room once, if still no avatar
     connect_timeout_s: float = 20.0
     resume_timeout_s: float = 25.0  # the SDK's own resume + rejoin window
     keep_alive_s: float = 60.0
@@ -258,8 +265,8 @@ class SessionController:
         await self.stop()
         await self.unstopped.close()
         if self._media is not None:
-            media, self._media = self._media, None
-            await media.stop()
+            await self._media.stop()  # has_work stays true until the engine has gone
+            self._media = None
         await self._tasks.cancel_all()
 
     async def send_text(self, text: str, mode: TextMode) -> None:
@@ -462,7 +469,8 @@ class SessionController:
             self._move(S.FAILED, f"{error.kind.value}: {error.detail} (no attempts left)")
             return False
         self.attempt += 1
-        delay = self.retry.delay_before(self.attempt)
+        # The service's Retry-After wins over our own backoff when it asks for longer.
+        delay = max(self.retry.delay_before(self.attempt), error.retry_after_s or 0.0)
         self.next_retry_at = self.clock() + delay
         self.status.message = error.advice
         self._move(S.FAILED, f"{error.kind.value}: {error.detail}; retry in {delay:.1f} s")
@@ -546,9 +554,7 @@ class SessionController:
         await self._wait_for(lambda e: isinstance(e, Connected), self.timing.connect_timeout_s,
                              ErrorKind.CONNECT_FAILED, "the room did not answer")  # fmt: skip
         self._move(S.WAITING_FOR_AVATAR, "joined the room")
-        await self._wait_for(lambda _e: self._readiness.ready(), self.timing.first_frame_deadline_s,
-                             ErrorKind.NO_VIDEO, "no avatar video and audio within the deadline",
-                             check_first=True)  # fmt: skip
+        await self._wait_for_avatar(media, grant)
         self.status.live_since = self.clock()
         self._move(S.LIVE, "avatar video and audio subscribed, first frame decoded")
         self._keep_alive_task = self._tasks.spawn(self._keep_alive(grant), "keep-alive")
@@ -556,6 +562,52 @@ class SessionController:
             await self._live()
         finally:
             self._keep_alive_task.cancel()
+
+    async def _wait_for_avatar(self, media: MediaPort, grant: SessionGrant) -> None:
+        """The avatar's video and audio subscribed and its first frame decoded, within the
+        deadline; a rejoin of the same room on the way (no new session, no new credits)."""
+        total = self.timing.first_frame_deadline_s
+        rejoin = self.timing.rejoin_after_s
+        if rejoin is None or rejoin >= total:
+            await self._wait_for_ready(total)
+            return
+        try:
+            await self._wait_for_ready(rejoin)
+            return
+        except _Failure as failure:
+            if failure.error.kind is not ErrorKind.NO_VIDEO:
+                raise
+        self._log_event(f"no avatar picture after {rejoin:.0f} s: rejoining the same room")
+        self._generation += 1  # the first join's late events are stragglers from here on
+        self._readiness = Readiness(grant.avatar_identity)
+        try:
+            with contextlib.suppress(MediaCommandFailed):
+                await media.disconnect()
+            await media.connect(
+                grant.livekit_url,
+                grant.livekit_token,
+                grant.avatar_identity,
+                self._generation,
+                microphone=self.voice.engine_request(),
+            )
+        except _MEDIA_ERRORS as exc:
+            raise _Failure(AvatarServiceError(ErrorKind.MEDIA_ENGINE, str(exc))) from exc
+        await self._wait_for(
+            lambda e: isinstance(e, Connected),
+            self.timing.connect_timeout_s,
+            ErrorKind.CONNECT_FAILED,
+            "the room did not answer the rejoin",
+        )
+        await self._wait_for_ready(total - rejoin)
+
+    async def _wait_for_ready(self, timeout_s: float) -> None:
+        await self._wait_for(
+            lambda _e: self._readiness.ready(),
+            timeout_s,
+            ErrorKind.NO_VIDEO,
+            "no avatar video and audio within the deadline",
+            check_first=True,
+        )
 
     async def _live(self) -> None:
         while True:
@@ -662,7 +714,8 @@ def _raise_if_ended(event: MediaEvent) -> None:
     if isinstance(event, ConnectFailed):
         raise _Failure(AvatarServiceError(ErrorKind.CONNECT_FAILED, event.error))
     if isinstance(event, _ServiceEnded):
-        raise _Failure(AvatarServiceError(ErrorKind.SESSION_ENDED, event.reason))
+        kind = ENDED_BY_SERVICE.get(event.reason.upper(), ErrorKind.SESSION_ENDED)
+        raise _Failure(AvatarServiceError(kind, f"the service ended the session: {event.reason}"))
     if isinstance(event, Disconnected):
         raise _Failure(AvatarServiceError(ErrorKind.SESSION_ENDED, f"room left: {event.reason}"))
     if isinstance(event, EngineDied):

@@ -17,7 +17,7 @@ from .http_errors import data_of, transport_error
 from .messages import json_object, named_items, v1_event
 
 DEFAULT_BASE_URL = "https://api.heygen.com"
-OK_CODES = (100, 1000)
+OK_CODES: tuple[object, ...] = (100, 1000, "SUCCESS")  # "SUCCESS" seen too (§4.1)
 _QUALITY = {"very_high": "high", "high": "high", "medium": "medium", "low": "low"}
 
 
@@ -37,7 +37,7 @@ class HeygenStreamingProvider:
             response = await self._http.request(method, path, headers=headers, json=json_body)
         except httpx.HTTPError as exc:
             raise transport_error(exc) from exc
-        return data_of(response, OK_CODES)
+        return data_of(response, OK_CODES, "v1")
 
     def _key_header(self) -> dict[str, str]:
         return {"x-api-key": self._key}
@@ -114,6 +114,9 @@ class HeygenStreamingProvider:
 
     async def list_voices(self) -> list[tuple[str, str]]:
         return []  # v1 has no voice listing; a voice id can still be typed
+
+    async def list_contexts(self) -> list[tuple[str, str]]:
+        return []  # v1 takes a knowledge base, not LiveAvatar's contexts
 
     async def send_text(
         self, grant: SessionGrant, text: str, mode: TextMode, publish: Publish

@@ -2,7 +2,8 @@
 
 token (X-API-KEY) → start (Bearer session token) → LiveKit; keep-alive and stop with the same
 Bearer token. Success is the HTTP status; the envelope's ``code`` is 1000 in the SDK and 100 in
-the docs, so both count.
+the docs, so both count (contract.md §1.1). Lists are paginated ``{count, results, next}``; ids
+in request bodies are UUIDs, checked before any call that could bill the user.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -26,6 +28,8 @@ COMMANDS_TOPIC = "agent-control"
 EVENTS_TOPIC = "agent-response"
 OK_CODES = (100, 1000)
 AVATAR_IDENTITY = "heygen"
+PAGE_SIZE = 100  # the largest page the API serves (§1.1)
+MAX_PAGES = 20  # a listing longer than 2 000 items is cut, never an endless loop
 
 
 class LiveAvatarProvider:
@@ -42,14 +46,25 @@ class LiveAvatarProvider:
             response = await self._http.post(path, headers=headers, json=json)
         except httpx.HTTPError as exc:
             raise transport_error(exc) from exc
-        return data_of(response, OK_CODES)
+        return data_of(response, OK_CODES, "liveavatar")
 
     async def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         try:
             response = await self._http.get(path, headers=self._key_header(), params=params)
         except httpx.HTTPError as exc:
             raise transport_error(exc) from exc
-        return data_of(response, OK_CODES)
+        return data_of(response, OK_CODES, "liveavatar")
+
+    async def _get_all(self, path: str, params: dict[str, str] | None = None) -> list[Any]:
+        """Every item of a paginated listing (``data = {count, results, next, previous}``)."""
+        items: list[Any] = []
+        for page in range(1, MAX_PAGES + 1):
+            query = {**(params or {}), "page": str(page), "page_size": str(PAGE_SIZE)}
+            results, count, more = _page(await self._get(path, query))
+            items += results
+            if not results or not more or (count is not None and len(items) >= count):
+                break
+        return items
 
     def _key_header(self) -> dict[str, str]:
         return {"X-API-KEY": self._key}
@@ -59,6 +74,7 @@ class LiveAvatarProvider:
         return {"Authorization": f"Bearer {grant.credential}"}
 
     async def start_session(self, settings: SessionSettings) -> SessionGrant:
+        _require_uuids(settings)  # before the token: a refused id must cost nothing
         persona: dict[str, Any] = {"language": settings.language}
         if settings.voice_id:
             persona["voice_id"] = settings.voice_id
@@ -107,15 +123,26 @@ class LiveAvatarProvider:
         await self._post("/v1/sessions/stop", self._bearer(grant), {"session_id": grant.session_id})
 
     async def active_session_ids(self) -> list[str]:
-        data = await self._get("/v1/sessions", {"type": "active"})
-        sessions = data.get("sessions", []) if isinstance(data, dict) else []
-        return [str(s["session_id"]) for s in sessions if isinstance(s, dict) and "session_id" in s]
+        sessions = await self._get_all("/v1/sessions", {"type": "active"})
+        return [str(s["id"]) for s in sessions if isinstance(s, dict) and s.get("id")]
 
     async def list_avatars(self) -> list[tuple[str, str]]:
-        return named_items(await self._get("/v1/avatars"), "id", "name")
+        """The account's own avatars first, then the public ones; only those ready to stream."""
+        own = await self._get_all("/v1/avatars")
+        public = await self._get_all("/v1/avatars/public")
+        seen: set[str] = set()
+        found = []
+        for avatar_id, name in _ready_avatars([*own, *public]):
+            if avatar_id not in seen:
+                seen.add(avatar_id)
+                found.append((avatar_id, name))
+        return found
 
     async def list_voices(self) -> list[tuple[str, str]]:
-        return named_items(await self._get("/v1/voices"), "id", "name")
+        return named_items(await self._get_all("/v1/voices"), "id", "name")
+
+    async def list_contexts(self) -> list[tuple[str, str]]:
+        return named_items(await self._get_all("/v1/contexts"), "id", "name")
 
     async def stop_session_by_id(self, session_id: str) -> None:
         """Stops a stale session we no longer hold a token for (X-API-KEY + body)."""
@@ -160,3 +187,45 @@ def _float_or_none(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _page(data: Any) -> tuple[list[Any], int | None, bool]:
+    """(results, count, whether another page follows) of one page; a bare list is one page."""
+    if isinstance(data, list):
+        return data, len(data), False
+    if not isinstance(data, dict):
+        return [], None, False
+    results = data.get("results")
+    count = data.get("count")
+    return (
+        results if isinstance(results, list) else [],
+        count if isinstance(count, int) and not isinstance(count, bool) else None,
+        bool(data.get("next")),
+    )
+
+
+def _ready_avatars(items: list[Any]) -> Iterator[tuple[str, str]]:
+    """Avatars that can stream: status ACTIVE (the schema's default is INIT) and not expired."""
+    for item in items:
+        if not isinstance(item, dict) or not item.get("id"):
+            continue
+        if item.get("status", "ACTIVE") != "ACTIVE" or item.get("is_expired") is True:
+            continue
+        yield str(item["id"]), str(item.get("name") or item["id"])
+
+
+def _require_uuids(settings: SessionSettings) -> None:
+    """LiveAvatar validates these as UUIDs (contract.md §1.3); anything else would be refused
+    after the token call, so it is refused here, in words."""
+    for what, value in (("avatar", settings.avatar_id), ("voice", settings.voice_id),
+                        ("context", settings.context_id)):  # fmt: skip
+        if not value:
+            if what == "avatar":
+                raise AvatarServiceError(ErrorKind.INVALID_SETTINGS, "no avatar chosen")
+            continue
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise AvatarServiceError(
+                ErrorKind.INVALID_SETTINGS, f"the {what} id {value!r} is not a LiveAvatar id"
+            ) from None

@@ -42,6 +42,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--faults", default="[]", help="JSON list of fault plans to start with")
     parser.add_argument("--session-idle-timeout", type=float, default=300.0)
     parser.add_argument("--max-session-duration", type=float, default=3600.0)
+    parser.add_argument("--sandbox-duration", type=float, default=60.0)
+    parser.add_argument("--credits", type=float, default=1000.0, help="the account's balance")
+    parser.add_argument("--credits-per-minute", type=float, default=2.0)
     parser.add_argument("--concurrent-limit", type=int, default=3)
     parser.add_argument(
         "--network-faults",
@@ -132,6 +135,9 @@ async def run(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         session_idle_timeout_s=args.session_idle_timeout,
         max_session_duration_s=args.max_session_duration,
+        sandbox_duration_s=args.sandbox_duration,
+        credits=args.credits,
+        credits_per_minute=args.credits_per_minute,
         concurrent_limit=args.concurrent_limit,
         network_faults=args.network_faults,
         workdir=args.workdir,

@@ -9,9 +9,12 @@ real API does for browser SDKs (origin echoed, credentials allowed).
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import logging
 import secrets
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,7 +22,17 @@ from aiohttp import web
 
 from .faults import Fault, FaultError
 from .rig import Rig
-from .sessions import AVATAR_IDS, AVATARS, VOICES, Session
+from .sessions import (
+    AVATAR_IDS,
+    CONTEXTS,
+    PUBLIC_AVATARS,
+    SANDBOX_AVATAR_ID,
+    USER_AVATARS,
+    V1_AVATAR_IDS,
+    V1_AVATARS,
+    VOICES,
+    Session,
+)
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -27,22 +40,46 @@ RIG_KEY: web.AppKey[Rig] = web.AppKey("rig", Rig)
 
 LIVEAVATAR_OK, V1_OK = 1000, 100
 
-# HeyGen's error answers (status, code, message); "(inferred)" where no public text gives them.
-ERRORS: dict[str, tuple[int, int, str]] = {
-    "unauthorized": (401, 400112, "Unauthorized"),
-    "avatar_not_found": (400, 10013, "avatar not found"),
-    "no_credits": (402, 10014, "Insufficient credits: your account has no credits left"),
+# HeyGen's error answers (status, code, message), per product. LiveAvatar's codes are 4-digit
+# (contract.md §1.1: 403/4003 "Not authenticated" and 422/4000 validation were seen); where no
+# source gives an answer the row says "inferred" and the client must not depend on its text.
+LIVEAVATAR_ERRORS: dict[str, tuple[int, int, str]] = {
+    "unauthorized": (403, 4003, "Not authenticated"),
+    "validation": (422, 4000, "Request validation errors."),
+    "avatar_not_found": (404, 4004, "Avatar not found"),  # inferred
+    "no_credits": (
+        402,
+        4002,
+        "Not enough credits: a session needs at least one minute",
+    ),  # inferred
+    "concurrent_limit": (400, 4009, "Concurrent session limit reached"),  # inferred
+    "session_not_found": (404, 4004, "Session not found"),  # inferred
+    "session_state": (400, 4000, "Session is not in a state that allows this"),  # inferred
+    "bad_request": (400, 4000, "Invalid request"),
+    "rate_limited": (429, 4029, "Too many requests"),  # status and headers from §1.1
+    "server_error": (500, 5000, "Internal server error"),
+}
+V1_ERRORS: dict[str, tuple[int, int, str]] = {
+    "unauthorized": (401, 400112, "Unauthorized"),  # §4.7
+    "validation": (400, 40001, "Missing or invalid parameters"),  # MISSING_PARAMS, §4.7
+    "avatar_not_found": (400, 10013, "avatar not found"),  # §4.7
+    "no_credits": (
+        402,
+        10014,
+        "Insufficient credits: your account has no credits left",
+    ),  # inferred
     "concurrent_limit": (
         400,
-        10007,
+        10007,  # the code is inferred; the text is the one users report (§4.7)
         "Concurrent limit reached, please make sure you have closed other testing sessions",
     ),
-    "session_not_found": (404, 10005, "Session not found"),
-    "session_state": (400, 10006, "Session is not in a state that allows this"),
+    "session_not_found": (404, 10005, "session state wrong: closed"),  # §4.7
+    "session_state": (400, 10005, "session state wrong: closed"),  # §4.7
     "bad_request": (400, 400, "Invalid request"),
     "rate_limited": (429, 429, "Too many requests"),
     "server_error": (500, 500, "Internal server error"),
 }
+ERRORS = LIVEAVATAR_ERRORS  # the names faults may ask for (both tables share them)
 
 
 def _is_v1(request: web.Request) -> bool:
@@ -54,19 +91,39 @@ def ok(request: web.Request, data: Any, status: int = 200) -> web.Response:
     return web.json_response({"code": code, "data": data, "message": "success"}, status=status)
 
 
-def fail(name: str, message: str | None = None) -> web.HTTPException:
-    status, code, text = ERRORS[name]
+def fail(name: str, message: str | None = None, *, v1: bool = False) -> web.HTTPException:
+    status, code, text = (V1_ERRORS if v1 else LIVEAVATAR_ERRORS)[name]
     body = json.dumps({"code": code, "data": None, "message": message or text})
     exc_type: type[web.HTTPException] = {
         400: web.HTTPBadRequest,
         401: web.HTTPUnauthorized,
         402: web.HTTPPaymentRequired,
+        403: web.HTTPForbidden,
         404: web.HTTPNotFound,
+        422: web.HTTPUnprocessableEntity,
         429: web.HTTPTooManyRequests,
         500: web.HTTPInternalServerError,
     }[status]
-    headers = {"Retry-After": "1"} if status == 429 else None
+    headers = {"Retry-After": "1", "X-RateLimit-Reset": "1"} if status == 429 else None
     return exc_type(text=body, content_type="application/json", headers=headers)
+
+
+def failure(request: web.Request, name: str, message: str | None = None) -> web.HTTPException:
+    """The error as the product at this path answers it."""
+    return fail(name, message, v1=_is_v1(request))
+
+
+def invalid(request: web.Request, where: str, what: str) -> web.HTTPException:
+    """A validation error as LiveAvatar words it (contract.md §1.1, the real 422 seen)."""
+    return failure(request, "validation", f"Request validation errors. {where}: {what}")
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str)
 
 
 # -- middlewares -------------------------------------------------------------------------------
@@ -107,10 +164,10 @@ async def http_faults(request: web.Request, handler: Handler) -> web.StreamRespo
         error = fault.params.get("error")
         status = fault.params.get("status")
         if isinstance(error, str) and error in ERRORS:
-            raise fail(error)
+            raise failure(request, error)
         if status is not None:
-            names = {401: "unauthorized", 429: "rate_limited", 500: "server_error"}
-            raise fail(names.get(int(status), "server_error"))
+            names = {401: "unauthorized", 403: "unauthorized", 429: "rate_limited"}
+            raise failure(request, names.get(int(status), "server_error"))
     return await handler(request)
 
 
@@ -121,9 +178,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise fail("bad_request", "Request body is not valid JSON") from exc
+        raise failure(request, "bad_request", "Request body is not valid JSON") from exc
     if not isinstance(body, dict):
-        raise fail("bad_request", "Request body must be a JSON object")
+        raise failure(request, "bad_request", "Request body must be a JSON object")
     return body
 
 
@@ -135,7 +192,7 @@ def _api_key_ok(request: web.Request) -> bool:
 
 def _require_key(request: web.Request) -> None:
     if not _api_key_ok(request):
-        raise fail("unauthorized")
+        raise failure(request, "unauthorized")
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -143,19 +200,54 @@ def _bearer(request: web.Request) -> str | None:
     return auth[7:].strip() if auth.lower().startswith("bearer ") else None
 
 
-def _check_capacity(rig: Rig) -> None:
+def _check_capacity(request: web.Request, rig: Rig) -> None:
     if len(rig.sessions.open_sessions()) >= rig.options.concurrent_limit:
-        raise fail("concurrent_limit")
+        raise failure(request, "concurrent_limit")
 
 
 # -- LiveAvatar ---------------------------------------------------------------------------------
+def _validate_token_request(request: web.Request, body: dict[str, Any]) -> None:
+    """The token body as LiveAvatar's schema has it (contract.md §1.3): FULL or LITE by
+    ``mode``, UUID ids, enums; a sandbox session only with the sandbox avatar (§3)."""
+    mode = body.get("mode")
+    if mode not in ("FULL", "LITE"):
+        raise invalid(request, "body", "Unable to extract tag using discriminator 'mode'")
+    if not _is_uuid(body.get("avatar_id")):
+        raise invalid(request, f"body.{mode}.avatar_id", "Input should be a valid UUID")
+    persona = body.get("avatar_persona")
+    if mode == "FULL":
+        if not isinstance(persona, dict):
+            raise invalid(request, "body.FULL.avatar_persona", "Field required")
+        for field_name in ("voice_id", "context_id"):
+            value = persona.get(field_name)
+            if value not in (None, "") and not _is_uuid(value):
+                where = f"body.FULL.avatar_persona.{field_name}"
+                raise invalid(request, where, "Input should be a valid UUID")
+    video = body.get("video_settings")
+    if video is not None:
+        if not isinstance(video, dict):
+            raise invalid(request, f"body.{mode}.video_settings", "Input should be an object")
+        if video.get("quality", "high") not in ("very_high", "high", "medium", "low"):
+            raise invalid(request, f"body.{mode}.video_settings.quality", "Invalid enum value")
+        if video.get("encoding", "H264") not in ("VP8", "H264"):
+            raise invalid(request, f"body.{mode}.video_settings.encoding", "Invalid enum value")
+    if body.get("interactivity_type", "CONVERSATIONAL") not in ("CONVERSATIONAL", "PUSH_TO_TALK"):
+        raise invalid(request, f"body.{mode}.interactivity_type", "Invalid enum value")
+    if body.get("is_sandbox") is True and body.get("avatar_id") != SANDBOX_AVATAR_ID:
+        # The answer is SILENT in every source; only Wayne streams in sandbox mode (§3).
+        raise failure(request, "bad_request", "Sandbox sessions only support the sandbox avatar")
+
+
 async def la_token(request: web.Request) -> web.Response:
     _require_key(request)
     rig = request.app[RIG_KEY]
     body = await _json_body(request)
+    _validate_token_request(request, body)
     if body.get("avatar_id") not in AVATAR_IDS:
-        raise fail("avatar_not_found")
-    _check_capacity(rig)
+        raise failure(request, "avatar_not_found")
+    if body.get("is_sandbox") is not True and rig.credits_left() < 2.0:
+        raise failure(request, "no_credits")  # a start needs a minute of credits (§3)
+    _check_capacity(request, rig)
     session = rig.create_session("liveavatar", body)
     mode = str(body.get("mode", "FULL"))
     token = rig.tokens.sign(
@@ -172,15 +264,15 @@ async def _la_session(request: web.Request) -> Session:
     if token is not None:
         claims = rig.tokens.verify(token)
         if claims is None:
-            raise fail("unauthorized")
+            raise failure(request, "unauthorized")
         session_id = claims.get("session_id")
     elif _api_key_ok(request):
         session_id = (await _json_body(request)).get("session_id")
     else:
-        raise fail("unauthorized")
+        raise failure(request, "unauthorized")
     session = rig.sessions.get(str(session_id))
     if session is None or session.flavor != "liveavatar":
-        raise fail("session_not_found")
+        raise failure(request, "session_not_found")
     return session
 
 
@@ -188,7 +280,7 @@ async def la_start(request: web.Request) -> web.Response:
     rig = request.app[RIG_KEY]
     session = await _la_session(request)
     if session.status != "created":
-        raise fail("session_state", f"Session is {session.status}")
+        raise failure(request, "session_state", f"Session is {session.status}")
     await rig.start_session(session)
     return ok(
         request,
@@ -207,7 +299,7 @@ async def la_start(request: web.Request) -> web.Response:
 async def la_keep_alive(request: web.Request) -> web.Response:
     session = await _la_session(request)
     if not session.open:
-        raise fail("session_state", f"Session is {session.status}")
+        raise failure(request, "session_state", f"Session is {session.status}")
     session.touch()
     return ok(request, {"session_id": session.session_id})
 
@@ -219,34 +311,105 @@ async def la_stop(request: web.Request) -> web.Response:
     return ok(request, {"session_id": session.session_id, "stop_reason": session.stop_reason})
 
 
-async def la_list_sessions(request: web.Request) -> web.Response:
-    _require_key(request)
-    kind = request.query.get("type", "active")
-    rig = request.app[RIG_KEY]
-    chosen = [
-        s
-        for s in rig.sessions.all()
-        if s.flavor == "liveavatar" and (s.open if kind == "active" else not s.open)
-    ]
+def paginated(request: web.Request, items: list[Any]) -> web.Response:
+    """``data = {count, results, next, previous}`` with ``page`` (≥1) and ``page_size``
+    (1-100, default 20) as LiveAvatar's schema has them (contract.md §1.1); ``next`` and
+    ``previous`` are the URLs of the neighbouring pages or null (their format is SILENT)."""
+    try:
+        page = int(request.query.get("page", "1"))
+        size = int(request.query.get("page_size", "20"))
+    except ValueError:
+        raise invalid(request, "query.page", "Input should be a valid integer") from None
+    if page < 1 or not 1 <= size <= 100:
+        raise invalid(request, "query.page_size", "Input should be between 1 and 100")
+    start = (page - 1) * size
+
+    def link(number: int) -> str:
+        return str(request.url.update_query(page=str(number), page_size=str(size)))
+
     return ok(
         request,
         {
-            "sessions": [
-                {"session_id": s.session_id, "status": s.status.upper(), "created_at": s.created_at}
-                for s in chosen
-            ]
+            "count": len(items),
+            "results": items[start : start + size],
+            "next": link(page + 1) if start + size < len(items) else None,
+            "previous": link(page - 1) if page > 1 else None,
         },
     )
 
 
+def _session_entry(rig: Rig, session: Session) -> dict[str, Any]:
+    """SessionEntry, or HistoricEntry for a session that ended (contract.md §1.2)."""
+    started = session.started_at or session.created_at
+    ended = session.ended_at
+    entry: dict[str, Any] = {
+        "id": session.session_id,
+        "created_at": _iso(session.created_at),
+        "updated_at": _iso(ended or started),
+        "duration": int((ended or time.time()) - started) if session.started_at else 0,
+        "source": "API",
+        "mode": str(session.request.get("mode", "FULL")),
+        "is_sandbox": session.sandbox,
+        "credits_consumed": round(rig.credits_consumed(session), 3),
+    }
+    if not session.open:
+        entry["end_at"] = _iso(ended or time.time())
+        entry["end_reason"] = session.stop_reason
+    return entry
+
+
+def _iso(at: float) -> str:
+    return datetime.datetime.fromtimestamp(at, datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+async def la_list_sessions(request: web.Request) -> web.Response:
+    _require_key(request)
+    kind = request.query.get("type")
+    if kind not in ("active", "historic"):
+        raise invalid(request, "query.type", "Input should be 'active' or 'historic'")
+    rig = request.app[RIG_KEY]
+    chosen = [
+        _session_entry(rig, s)
+        for s in rig.sessions.all()
+        if s.flavor == "liveavatar" and (s.open if kind == "active" else not s.open)
+    ]
+    return paginated(request, chosen)
+
+
+async def la_get_session(request: web.Request) -> web.Response:
+    _require_key(request)
+    rig = request.app[RIG_KEY]
+    session = rig.sessions.get(request.match_info["session_id"])
+    if session is None or session.flavor != "liveavatar":
+        return ok(request, None)
+    return ok(request, _session_entry(rig, session))
+
+
 async def la_avatars(request: web.Request) -> web.Response:
     _require_key(request)
-    return ok(request, {"results": AVATARS})
+    return paginated(request, USER_AVATARS)
+
+
+async def la_public_avatars(request: web.Request) -> web.Response:
+    return paginated(request, PUBLIC_AVATARS)  # declares no auth (§1.4)
 
 
 async def la_voices(request: web.Request) -> web.Response:
     _require_key(request)
-    return ok(request, {"results": VOICES})
+    voice_type = request.query.get("voice_type", "public")
+    if voice_type not in ("public", "private"):
+        raise invalid(request, "query.voice_type", "Input should be 'public' or 'private'")
+    return paginated(request, VOICES if voice_type == "public" else [])
+
+
+async def la_contexts(request: web.Request) -> web.Response:
+    _require_key(request)
+    return paginated(request, CONTEXTS)
+
+
+async def la_credits(request: web.Request) -> web.Response:
+    _require_key(request)
+    return ok(request, {"credits_left": f"{request.app[RIG_KEY].credits_left():g}"})
 
 
 # -- Interactive Avatar Streaming API v1 ---------------------------------------------------------
@@ -263,7 +426,7 @@ def _v1_auth(request: web.Request) -> dict[str, Any] | None:
     token = _bearer(request)
     claims = request.app[RIG_KEY].tokens.verify(token) if token else None
     if not claims or not claims.get("streaming_token"):
-        raise fail("unauthorized")
+        raise failure(request, "unauthorized")
     return claims
 
 
@@ -273,13 +436,14 @@ async def v1_new(request: web.Request) -> web.Response:
     if claims is not None:
         jti = str(claims.get("jti"))
         if jti in rig.used_v1_tokens:
-            raise fail("unauthorized")  # single use, as HeyGen does
+            raise failure(request, "unauthorized")  # single use, as HeyGen does
         rig.used_v1_tokens.add(jti)
     body = await _json_body(request)
-    avatar = body.get("avatar_id") or body.get("avatar_name") or "demo-avatar"
-    if avatar not in AVATAR_IDS:
-        raise fail("avatar_not_found")
-    _check_capacity(rig)
+    # The official SDK sends avatar_name, the docs avatar_id (contract.md §4.2, §5.12).
+    avatar = body.get("avatar_name") or body.get("avatar_id") or V1_AVATARS[0]["id"]
+    if avatar not in V1_AVATAR_IDS:
+        raise failure(request, "avatar_not_found")
+    _check_capacity(request, rig)
     session = rig.create_session("v1", body)
     await rig.start_session(session)
     session.status = "created"  # v1: the avatar is in the room, streaming starts on .start
@@ -301,14 +465,14 @@ async def _v1_session(request: web.Request) -> tuple[Session, dict[str, Any]]:
     body = await _json_body(request)
     session = request.app[RIG_KEY].sessions.get(str(body.get("session_id")))
     if session is None or session.flavor != "v1":
-        raise fail("session_not_found")
+        raise failure(request, "session_not_found")
     return session, body
 
 
 async def v1_start(request: web.Request) -> web.Response:
     session, _ = await _v1_session(request)
     if session.status != "created":
-        raise fail("session_state", f"Session is {session.status}")
+        raise failure(request, "session_state", f"Session is {session.status}")
     session.status = "active"
     session.touch()
     return ok(request, None)
@@ -318,9 +482,9 @@ async def v1_task(request: web.Request) -> web.Response:
     session, body = await _v1_session(request)
     text = body.get("text")
     if session.status != "active" or session.avatar is None:
-        raise fail("session_state", "Session is not started")
+        raise failure(request, "session_state", "Session is not started")
     if not isinstance(text, str) or not text.strip():
-        raise fail("bad_request", "text is required")
+        raise failure(request, "bad_request", "text is required")
     task_type = body.get("task_type", "talk")
     task_id = secrets.token_hex(8)
     session.touch()
@@ -338,7 +502,7 @@ async def v1_simple(request: web.Request) -> web.Response:
         await rig.stop_session(session, "USER_CLOSED")
         return ok(request, None)
     if not session.open:
-        raise fail("session_state", f"Session is {session.status}")
+        raise failure(request, "session_state", f"Session is {session.status}")
     session.touch()
     if session.avatar is not None and action in ("interrupt", "start_listening", "stop_listening"):
         if action == "interrupt":
@@ -365,7 +529,7 @@ async def v1_avatar_list(request: web.Request) -> web.Response:
     avatars = [
         {"avatar_id": a["id"], "pose_name": a["name"], "default_voice": a["default_voice"],
          "normal_preview": "", "is_public": True, "status": "ACTIVE"}
-        for a in AVATARS
+        for a in V1_AVATARS
     ]  # fmt: skip
     return ok(request, avatars)
 
@@ -400,8 +564,12 @@ def make_app(rig: Rig) -> web.Application:
     r.add_post("/v1/sessions/stop", la_stop)
     r.add_delete("/v1/sessions", la_stop)
     r.add_get("/v1/sessions", la_list_sessions)
+    r.add_get("/v1/sessions/{session_id}", la_get_session)
     r.add_get("/v1/avatars", la_avatars)
+    r.add_get("/v1/avatars/public", la_public_avatars)
     r.add_get("/v1/voices", la_voices)
+    r.add_get("/v1/contexts", la_contexts)
+    r.add_get("/v1/users/credits", la_credits)
     r.add_post("/v1/streaming.create_token", v1_create_token)
     r.add_post("/v1/streaming.new", v1_new)
     r.add_post("/v1/streaming.start", v1_start)

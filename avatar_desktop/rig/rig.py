@@ -41,6 +41,9 @@ class RigOptions:
     api_key: str = "demo-key"
     session_idle_timeout_s: float = 300.0
     max_session_duration_s: float = 3600.0
+    sandbox_duration_s: float = 60.0  # "ends after about a minute" (contract.md §3)
+    credits: float = 1000.0  # the account's balance
+    credits_per_minute: float = 2.0  # what FULL costs (contract.md §3); tests speed it up
     concurrent_limit: int = 3
     network_faults: bool = False  # only inside a namespace made for the rig
     workdir: Path | None = None
@@ -181,6 +184,7 @@ class Rig:
             return
         session.status = "stopped" if status == "stopped" else "expired"
         session.stop_reason = reason
+        session.ended_at = time.time()
         avatar = session.avatar
         if avatar is not None and avatar.alive and reason != "USER_CLOSED":
             with contextlib.suppress(ConnectionError, TimeoutError):
@@ -218,11 +222,27 @@ class Rig:
                     await self.stop_session(session, "IDLE_TIMEOUT", status="expired")
                 elif (
                     session.started_at is not None
-                    and time.time() - session.started_at > self.options.max_session_duration_s
+                    and time.time() - session.started_at > self._duration_limit(session)
                 ):
                     await self.stop_session(session, "MAX_DURATION_REACHED", status="expired")
+                elif not session.sandbox and self.credits_left() <= 0:
+                    await self.stop_session(session, "NO_CREDITS", status="expired")
                 elif session.avatar is not None and not session.avatar.alive:
                     await self.stop_session(session, "SERVER_ERROR")
+
+    def _duration_limit(self, session: Session) -> float:
+        if session.sandbox:
+            return min(self.options.sandbox_duration_s, self.options.max_session_duration_s)
+        return self.options.max_session_duration_s
+
+    def credits_left(self) -> float:
+        """The balance less what the LiveAvatar sessions spent (sandbox ones spend nothing)."""
+        return self.options.credits - sum(
+            self.credits_consumed(s) for s in self.sessions.all() if s.flavor == "liveavatar"
+        )
+
+    def credits_consumed(self, session: Session) -> float:
+        return self.options.credits_per_minute * session.billed_seconds / 60.0
 
     # -- faults --------------------------------------------------------------------------------
     async def apply_fault(self, fault: Fault) -> dict[str, Any]:

@@ -36,8 +36,8 @@
       <translation>El servicio del avatar no respondió a tiempo.</translation>
     </message>
     <message>
-      <source>The avatar service answered something we do not understand.</source>
-      <translation>El servicio del avatar respondió algo que no entendemos.</translation>
+      <source>The avatar service answered something we do not understand. Try again later; the diagnostics hold its answer.</source>
+      <translation>El servicio del avatar respondió algo que no entendemos. Inténtalo más tarde; el diagnóstico guarda su respuesta.</translation>
     </message>
     <message>
       <source>The service ended the session.</source>
@@ -58,6 +58,26 @@
     <message>
       <source>Something went wrong inside the app. Copy the diagnostics (View → Diagnostics) and send them to us.</source>
       <translation>Algo falló dentro de la aplicación. Copia el diagnóstico (Ver → Diagnóstico) y envíanoslo.</translation>
+    </message>
+    <message>
+      <source>An avatar, voice or context in Settings is not one this service knows. Pick them from the lists in Settings.</source>
+      <translation>Un avatar, una voz o un contexto de los Ajustes no es uno que este servicio conozca. Elígelos de las listas en Ajustes.</translation>
+    </message>
+    <message>
+      <source>The avatar service refused the request. The diagnostics show its answer.</source>
+      <translation>El servicio del avatar rechazó la petición. El diagnóstico muestra su respuesta.</translation>
+    </message>
+    <message>
+      <source>The session reached its maximum length (a sandbox session lasts one minute). Press Start for a new one.</source>
+      <translation>La sesión alcanzó su duración máxima (una sesión de prueba dura un minuto). Pulsa Iniciar para una nueva.</translation>
+    </message>
+    <message>
+      <source>The service ended the session after a long time without activity. Press Start for a new one.</source>
+      <translation>El servicio terminó la sesión tras mucho tiempo sin actividad. Pulsa Iniciar para una nueva.</translation>
+    </message>
+    <message>
+      <source>The session was closed from elsewhere (another app or the account's dashboard).</source>
+      <translation>La sesión se cerró desde otro lugar (otra aplicación o el panel de la cuenta).</translation>
     </message>
   </context>
   <context>

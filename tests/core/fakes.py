@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
-from avatar_desktop.core.events import AvatarEvent
+from avatar_desktop.core.events import AvatarEvent, SessionStopped
 from avatar_desktop.core.media_port import (
     Connected,
     Disconnected,
@@ -30,6 +30,7 @@ class MediaScript:
     start_failures: int = 0  # the next N starts raise
     connect_error: Exception | None = None
     avatar_arrives: bool = True  # tracks + first frame after connect
+    arrivals: list[bool] = field(default_factory=list)  # per connect, before avatar_arrives
     late_disconnect_s: float | None = None  # deliver the old room's "disconnected" this late
     send_error: Exception | None = None
     events_after_connect: list[MediaEvent] = field(default_factory=list)
@@ -70,7 +71,10 @@ class FakeMedia:
         self.connects.append(generation)
         loop = asyncio.get_running_loop()
         events: list[MediaEvent] = [Connected(gen=generation)]
-        if self.script.avatar_arrives:
+        arrives = (
+            self.script.arrivals.pop(0) if self.script.arrivals else self.script.avatar_arrives
+        )
+        if arrives:
             who = avatar_identity or "heygen"
             events += [
                 TrackChanged(gen=generation, identity=who, kind="video", subscribed=True),
@@ -191,6 +195,9 @@ class FakeProvider:
     async def list_voices(self) -> list[tuple[str, str]]:
         return []
 
+    async def list_contexts(self) -> list[tuple[str, str]]:
+        return []
+
     async def send_text(
         self, grant: SessionGrant, text: str, mode: TextMode, publish: Publish
     ) -> None:
@@ -204,6 +211,9 @@ class FakeProvider:
         await publish(b"ptt", "chat")
 
     def parse_event(self, data: bytes, topic: str) -> AvatarEvent | None:
+        """``b"stopped:REASON"`` is the service ending the session; nothing else means much."""
+        if data.startswith(b"stopped:"):
+            return SessionStopped(data.removeprefix(b"stopped:").decode())
         return None
 
     async def aclose(self) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
 from avatar_desktop.core.ledger import SessionLedger
-from avatar_desktop.core.media_port import Disconnected, MediaCommandFailed
+from avatar_desktop.core.media_port import DataReceived, Disconnected, MediaCommandFailed
 from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.retry import RetryPolicy
 from avatar_desktop.core.session_controller import SessionController, Timing
@@ -271,3 +271,72 @@ async def test_stop_while_the_session_is_being_created_stops_it_without_joining(
     assert controller.state is S.IDLE
     assert provider.stopped == ["s1"] and not provider.open
     assert media.made == [] and "connecting" not in path(changes)
+
+
+async def test_an_avatar_that_needs_a_rejoin_goes_live_in_the_same_session() -> None:
+    timing = Timing(first_frame_deadline_s=0.4, rejoin_after_s=0.1, connect_timeout_s=0.5)
+    media = MediaFactory(MediaScript(arrivals=[False, True]))
+    controller, provider, media, changes = make(media=media)
+    controller.timing = timing
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE)
+    assert len(provider.started) == 1 and "failed" not in path(changes)
+    assert len(media.current.connects) == 2  # joined, then rejoined the same room
+    assert any("rejoining the same room" in e.text for e in controller.journal.entries)
+    await controller.close()
+
+
+async def test_an_avatar_that_never_comes_costs_a_new_session_only_after_the_deadline() -> None:
+    timing = Timing(first_frame_deadline_s=0.3, rejoin_after_s=0.1, connect_timeout_s=0.5)
+    media = MediaFactory(MediaScript(arrivals=[False, False, True]))
+    controller, provider, media, _changes = make(media=media)
+    controller.timing = timing
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE)
+    assert len(provider.started) == 2 and provider.stopped[0] == "s1"
+    await controller.close()
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [("NO_CREDITS", ErrorKind.NO_CREDITS), ("MAX_DURATION_REACHED", ErrorKind.SESSION_LIMIT),
+     ("AVATAR_DELETED", ErrorKind.AVATAR_NOT_FOUND), ("IDLE_TIMEOUT", ErrorKind.IDLE_ENDED),
+     ("USER_CLOSED", ErrorKind.CLOSED_ELSEWHERE)],
+)  # fmt: skip
+async def test_a_session_the_service_ended_for_good_is_never_retried(
+    reason: str, kind: ErrorKind
+) -> None:
+    controller, provider, media, _changes = make()
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE)
+    gen = media.current.generation
+    media.current.emit(DataReceived(gen=gen, identity="agent", topic="t",
+                                    data=f"stopped:{reason}".encode()))  # fmt: skip
+    await until(lambda: not controller.running)
+    view = controller.view()
+    assert view.state is S.FAILED and view.error is kind and not view.retrying
+    assert len(provider.started) == 1  # zero new sessions
+    await controller.close()
+
+
+async def test_a_session_ended_by_a_server_error_gets_one_new_session() -> None:
+    controller, provider, media, _changes = make()
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE)
+    gen = media.current.generation
+    media.current.emit(DataReceived(gen=gen, identity="agent", topic="t",
+                                    data=b"stopped:SERVER_ERROR"))  # fmt: skip
+    await until(lambda: len(provider.started) == 2 and controller.state is S.LIVE)
+    await controller.close()
+
+
+async def test_the_services_retry_after_is_honoured() -> None:
+    now = [50.0]
+    error = AvatarServiceError(ErrorKind.RATE_LIMITED, "429", 429, retry_after_s=7.0)
+    provider = FakeProvider(ProviderScript(start_errors=[error]))
+    quick = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, max_attempts=3)
+    controller, _provider, _media, _changes = make(provider, retry=quick, clock=lambda: now[0])
+    await controller.start()
+    await until(lambda: controller.view().retrying)
+    assert controller.view().retry_in_s(now[0]) == 7  # not our own 10 ms
+    await controller.stop()

@@ -21,6 +21,7 @@ from avatar_desktop.core.session_state import SessionState, StateChange
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.heygen_streaming import HeygenStreamingProvider
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
+from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
 from tests.rig_harness import RigHandle
 
 pytestmark = pytest.mark.e2e
@@ -228,7 +229,7 @@ async def test_stale_sessions_from_the_ledger_are_stopped_at_start(
     harness: Harness, rig: RigHandle
 ) -> None:
     provider = harness.controller.provider
-    orphan = await provider.start_session(SessionSettings(quality="low"))
+    orphan = await provider.start_session(SessionSettings(avatar_id=DEMO_AVATAR_EN, quality="low"))
     ledger = harness.controller.unstopped.ledger
     assert ledger is not None
     ledger.opened("liveavatar", orphan.session_id)

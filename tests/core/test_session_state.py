@@ -48,7 +48,15 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
     assert policy.allows(4) and not policy.allows(5)
 
 
-def test_only_account_problems_and_our_own_bugs_are_terminal() -> None:
+def test_what_another_session_would_not_fix_is_terminal() -> None:
+    """Account problems, answers we cannot act on, our own bugs, and the service ending the
+    session for a reason a new (billed) session would meet again."""
     terminal = {k for k in ErrorKind if k.terminal}
     assert terminal == {ErrorKind.BAD_API_KEY, ErrorKind.AVATAR_NOT_FOUND, ErrorKind.NO_CREDITS,
-                        ErrorKind.CONCURRENT_LIMIT, ErrorKind.INTERNAL}  # fmt: skip
+                        ErrorKind.CONCURRENT_LIMIT, ErrorKind.INTERNAL, ErrorKind.BAD_RESPONSE,
+                        ErrorKind.INVALID_SETTINGS, ErrorKind.REFUSED, ErrorKind.SESSION_LIMIT,
+                        ErrorKind.IDLE_ENDED, ErrorKind.CLOSED_ELSEWHERE}  # fmt: skip
+    retried = set(ErrorKind) - terminal
+    assert retried == {ErrorKind.RATE_LIMITED, ErrorKind.SERVER_ERROR, ErrorKind.NETWORK,
+                       ErrorKind.TIMEOUT, ErrorKind.SESSION_ENDED, ErrorKind.NO_VIDEO,
+                       ErrorKind.CONNECT_FAILED, ErrorKind.MEDIA_ENGINE}  # fmt: skip

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
 from tests.rig_harness import RigHandle, running_rig
 
 pytestmark = pytest.mark.e2e
@@ -21,29 +22,33 @@ def http(rig: RigHandle) -> Iterator[httpx.Client]:
 
 
 def new_token(http: httpx.Client, key: str, **body: object) -> httpx.Response:
-    return http.post("/v1/sessions/token", headers={"X-API-KEY": key},
-                     json={"avatar_id": "demo-avatar", **body})  # fmt: skip
+    request = {"mode": "FULL", "avatar_id": DEMO_AVATAR_EN, "avatar_persona": {}, **body}
+    return http.post("/v1/sessions/token", headers={"X-API-KEY": key}, json=request)
 
 
-def test_wrong_key_is_401_with_heygens_body(rig: RigHandle, http: httpx.Client) -> None:
+def test_wrong_key_gets_each_products_own_answer(rig: RigHandle, http: httpx.Client) -> None:
     response = new_token(http, "wrong")
-    assert response.status_code == 401
-    assert response.json() == {"code": 400112, "data": None, "message": "Unauthorized"}
+    assert response.status_code == 403  # LiveAvatar: 403 {code 4003} (contract.md §1.1)
+    assert response.json() == {"code": 4003, "data": None, "message": "Not authenticated"}
     v1 = http.post("/v1/streaming.create_token", headers={"x-api-key": "wrong"})
-    assert v1.status_code == 401
+    assert v1.status_code == 401 and v1.json()["code"] == 400112  # v1 (§4.7)
 
 
 def test_lists_and_envelopes(rig: RigHandle, http: httpx.Client) -> None:
-    avatars = http.get("/v1/avatars", headers={"X-API-KEY": rig.api_key}).json()
-    assert avatars["code"] == 1000
-    assert "demo-avatar" in [a["id"] for a in avatars["data"]["results"]]
+    public = http.get("/v1/avatars/public").json()  # declares no auth (§1.4)
+    assert public["code"] == 1000
+    assert DEMO_AVATAR_EN in [a["id"] for a in public["data"]["results"]]
+    mine = http.get("/v1/avatars", headers={"X-API-KEY": rig.api_key}).json()
+    assert mine["data"] == {"count": 0, "results": [], "next": None, "previous": None}
     v1 = http.get("/v1/streaming/avatar.list", headers={"x-api-key": rig.api_key}).json()
     assert v1["code"] == 100 and v1["data"][0]["avatar_id"] == "demo-avatar"
 
 
 def test_unknown_avatar_and_malformed_body(rig: RigHandle, http: httpx.Client) -> None:
-    missing = new_token(http, rig.api_key, avatar_id="nobody")
-    assert missing.status_code == 400 and missing.json()["code"] == 10013
+    missing = new_token(http, rig.api_key, avatar_id="0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e")
+    assert missing.status_code == 404 and missing.json()["code"] == 4004
+    not_uuid = new_token(http, rig.api_key, avatar_id="nobody")
+    assert not_uuid.status_code == 422 and not_uuid.json()["code"] == 4000
     garbage = http.post("/v1/sessions/token", headers={"X-API-KEY": rig.api_key}, content=b"{")
     assert garbage.status_code == 400 and "JSON" in garbage.json()["message"]
 
@@ -69,10 +74,10 @@ def test_concurrent_limit(rig: RigHandle, http: httpx.Client) -> None:
     tokens = [new_token(http, rig.api_key).json()["data"]["session_token"] for _ in range(3)]
     try:
         over = new_token(http, rig.api_key)
-        assert over.status_code == 400 and "Concurrent limit" in over.json()["message"]
+        assert over.status_code == 400 and "Concurrent" in over.json()["message"]
         listed = http.get("/v1/sessions", params={"type": "active"},
                           headers={"X-API-KEY": rig.api_key}).json()  # fmt: skip
-        assert len(listed["data"]["sessions"]) == 3
+        assert listed["data"]["count"] == 3 and len(listed["data"]["results"]) == 3
     finally:
         for token in tokens:
             http.post("/v1/sessions/stop", headers={"Authorization": f"Bearer {token}"})

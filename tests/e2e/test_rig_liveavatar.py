@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from avatar_desktop.rig.avatar.speech import SpeechSynthesizer
+from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
 from tests.probe_client import ProbeClient
 from tests.rig_harness import RigHandle
 
@@ -40,7 +41,13 @@ class LiveSession:
 async def start_liveavatar(
     http: httpx.AsyncClient, api_key: str, **request: Any
 ) -> tuple[str, str, dict[str, Any]]:
-    body = {"mode": "FULL", "avatar_id": "demo-avatar", "is_sandbox": False, **request}
+    body = {
+        "mode": "FULL",
+        "avatar_id": DEMO_AVATAR_EN,
+        "avatar_persona": {},
+        "is_sandbox": False,
+        **request,
+    }
     response = await http.post("/v1/sessions/token", headers={"X-API-KEY": api_key}, json=body)
     assert response.status_code == 200, response.text
     token_data = response.json()["data"]

@@ -16,6 +16,7 @@ from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar.stamp import read_stamp
+from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
 from tests.rig_harness import RigHandle
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +59,7 @@ async def test_engine_shows_the_avatar_and_carries_data(provider: LiveAvatarProv
     engine = MediaEngine(recorder)
     await engine.start()
     try:
-        grant = await provider.start_session(SessionSettings())
+        grant = await provider.start_session(SessionSettings(avatar_id=DEMO_AVATAR_EN))
         await engine.connect(grant.livekit_url, grant.livekit_token, grant.avatar_identity)
         first = await recorder.wait("first_frame")
         assert (first["width"], first["height"]) == (1280, 720)
@@ -85,7 +86,7 @@ async def test_killed_engine_is_reported_and_a_new_one_works(
     recorder = Recorder()
     engine = MediaEngine(recorder)
     await engine.start()
-    grant = await provider.start_session(SessionSettings(quality="low"))
+    grant = await provider.start_session(SessionSettings(avatar_id=DEMO_AVATAR_EN, quality="low"))
     await engine.connect(grant.livekit_url, grant.livekit_token, grant.avatar_identity)
     await recorder.wait("first_frame")
     await engine.kill()
@@ -97,7 +98,9 @@ async def test_killed_engine_is_reported_and_a_new_one_works(
     again = MediaEngine(recorder)
     await again.start()
     try:
-        grant2 = await provider.start_session(SessionSettings(quality="low"))
+        grant2 = await provider.start_session(
+            SessionSettings(avatar_id=DEMO_AVATAR_EN, quality="low")
+        )
         recorder.events.clear()
         await again.connect(grant2.livekit_url, grant2.livekit_token, grant2.avatar_identity)
         await recorder.wait("first_frame")
@@ -113,7 +116,9 @@ async def test_malformed_packets_do_not_hurt_the_engine(
     engine = MediaEngine(recorder)
     await engine.start()
     try:
-        grant = await provider.start_session(SessionSettings(quality="low"))
+        grant = await provider.start_session(
+            SessionSettings(avatar_id=DEMO_AVATAR_EN, quality="low")
+        )
         await engine.connect(grant.livekit_url, grant.livekit_token, grant.avatar_identity)
         await recorder.wait("first_frame")
         sent = rig.fault(kind="send_malformed")["results"][0]["sent"]

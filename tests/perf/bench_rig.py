@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
 from tests.perf.report import percentile, write_report
 from tests.probe_client import ProbeClient
 from tests.rig_harness import RigHandle, running_rig
@@ -42,7 +43,8 @@ async def measure(rig: RigHandle, seconds: float, quality: str) -> dict[str, Any
     async with httpx.AsyncClient(base_url=rig.base_url, timeout=30) as http:
         t0 = time.monotonic()
         request = {
-            "avatar_id": "demo-avatar",
+            "avatar_id": DEMO_AVATAR_EN,
+            "avatar_persona": {},
             "mode": "FULL",
             "video_settings": {"quality": quality},
         }

@@ -7,6 +7,7 @@ import pytest
 from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
 from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
+from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
 from tests.rig_harness import RigHandle
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.e2e
 async def test_start_keep_alive_list_and_stop(rig: RigHandle) -> None:
     provider = LiveAvatarProvider(rig.api_key, base_url=rig.base_url)
     try:
-        grant = await provider.start_session(SessionSettings(quality="low"))
+        grant = await provider.start_session(
+            SessionSettings(avatar_id=DEMO_AVATAR_EN, quality="low")
+        )
         assert grant.livekit_url.startswith("ws://") and grant.livekit_token
         assert rig.session(grant.session_id)["status"] == "active"
         await provider.keep_alive(grant)
@@ -47,7 +50,7 @@ async def test_service_errors_are_classified(
     provider = LiveAvatarProvider(rig.api_key, base_url=rig.base_url)
     try:
         with pytest.raises(AvatarServiceError) as caught:
-            await provider.start_session(SessionSettings())
+            await provider.start_session(SessionSettings(avatar_id=DEMO_AVATAR_EN))
         assert caught.value.kind is kind
         assert caught.value.kind.terminal == (
             kind not in (ErrorKind.RATE_LIMITED, ErrorKind.SERVER_ERROR)
@@ -59,19 +62,19 @@ async def test_service_errors_are_classified(
 async def test_wrong_key_slow_service_and_no_service(rig: RigHandle) -> None:
     wrong = LiveAvatarProvider("not-the-key", base_url=rig.base_url)
     with pytest.raises(AvatarServiceError) as caught:
-        await wrong.start_session(SessionSettings())
+        await wrong.start_session(SessionSettings(avatar_id=DEMO_AVATAR_EN))
     assert caught.value.kind is ErrorKind.BAD_API_KEY
     await wrong.aclose()
 
     rig.fault(kind="http", endpoint="/v1/sessions/token", delay_s=3, count=1)
     slow = LiveAvatarProvider(rig.api_key, base_url=rig.base_url, timeout_s=1)
     with pytest.raises(AvatarServiceError) as caught:
-        await slow.start_session(SessionSettings())
+        await slow.start_session(SessionSettings(avatar_id=DEMO_AVATAR_EN))
     assert caught.value.kind is ErrorKind.TIMEOUT
     await slow.aclose()
 
     nowhere = LiveAvatarProvider(rig.api_key, base_url="http://127.0.0.1:9", timeout_s=2)
     with pytest.raises(AvatarServiceError) as caught:
-        await nowhere.start_session(SessionSettings())
+        await nowhere.start_session(SessionSettings(avatar_id=DEMO_AVATAR_EN))
     assert caught.value.kind is ErrorKind.NETWORK
     await nowhere.aclose()

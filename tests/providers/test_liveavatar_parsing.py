@@ -13,6 +13,8 @@ from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 
 Handler = Callable[[httpx.Request], httpx.Response]
+AVATAR = "dd73ea75-1218-4ef3-92ce-606d5f7fbc0a"
+CONTEXT = "5b9dba8a-aa31-11f0-a1b2-0242ac120002"
 
 
 def provider(handler: Handler) -> LiveAvatarProvider:
@@ -40,7 +42,7 @@ async def test_docs_code_100_and_sdk_code_1000_both_succeed() -> None:
         "session_id": "s1", "livekit_url": "wss://x", "livekit_client_token": "lk",
         "max_session_duration": 600}})  # fmt: skip
     p = provider(answers(TOKEN_OK, start))
-    grant = await p.start_session(SessionSettings())
+    grant = await p.start_session(SessionSettings(avatar_id=AVATAR))
     assert (grant.session_id, grant.livekit_url, grant.livekit_token) == ("s1", "wss://x", "lk")
     assert grant.avatar_identity == "heygen" and grant.max_duration_s == 600
     assert "lk" not in repr(grant) and "'t'" not in repr(grant)
@@ -57,7 +59,7 @@ async def test_docs_code_100_and_sdk_code_1000_both_succeed() -> None:
             ErrorKind.BAD_RESPONSE,
         ),
         (httpx.Response(201, json={"code": 1000, "data": None}), ErrorKind.BAD_RESPONSE),
-        (httpx.Response(200, json={"code": 4001, "message": "nope"}), ErrorKind.BAD_RESPONSE),
+        (httpx.Response(200, json={"code": 4001, "message": "nope"}), ErrorKind.REFUSED),
         (httpx.Response(503, content=b""), ErrorKind.SERVER_ERROR),
     ],
 )
@@ -66,7 +68,7 @@ async def test_malformed_answers_become_clear_errors(
 ) -> None:
     p = provider(answers(TOKEN_OK, start))
     with pytest.raises(AvatarServiceError) as caught:
-        await p.start_session(SessionSettings())
+        await p.start_session(SessionSettings(avatar_id=AVATAR))
     assert caught.value.kind is kind
     await p.aclose()
 
@@ -76,15 +78,17 @@ async def test_the_request_has_the_documented_shape() -> None:
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(401, json={"code": 400112, "message": "Unauthorized"})
+        return httpx.Response(403, json={"code": 4003, "message": "Not authenticated"})
 
     p = provider(handle)
     with pytest.raises(AvatarServiceError) as caught:
-        await p.start_session(SessionSettings(avatar_id="a1", context_id="c1", push_to_talk=True))
+        await p.start_session(
+            SessionSettings(avatar_id=AVATAR, context_id=CONTEXT, push_to_talk=True)
+        )
     assert caught.value.kind is ErrorKind.BAD_API_KEY
     body = json.loads(seen[0].content)
     assert seen[0].headers["X-API-KEY"] == "k"
-    assert body["mode"] == "FULL" and body["avatar_id"] == "a1"
-    assert body["avatar_persona"]["context_id"] == "c1"
+    assert body["mode"] == "FULL" and body["avatar_id"] == AVATAR
+    assert body["avatar_persona"]["context_id"] == CONTEXT
     assert body["interactivity_type"] == "PUSH_TO_TALK"
     await p.aclose()

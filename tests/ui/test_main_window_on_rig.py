@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import keyring
+import keyring.backends.fail
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from avatar_desktop.config import ApiKeys, AppSettings, KeySource
 from avatar_desktop.core.session_state import SessionState
+from avatar_desktop.rig.sessions import DEMO_AVATAR_ES
 from avatar_desktop.ui.main_window import SettingsHooks, SettingsOutcome
 from tests.pulse_harness import Pulse
 from tests.rig_harness import RigHandle
@@ -126,7 +129,9 @@ def test_impaired_network_stays_live_with_the_quality_shown(ui: UiHarness, rig: 
     assert "Connection:" in ui.window.network_label.text()
 
 
-def test_settings_list_the_backends_avatars_and_apply(ui: UiHarness) -> None:
+def test_settings_list_the_backends_avatars_and_apply(
+    ui: UiHarness, request: pytest.FixtureRequest
+) -> None:
     applied: list[tuple[AppSettings, str | None]] = []
 
     async def apply(
@@ -136,19 +141,22 @@ def test_settings_list_the_backends_avatars_and_apply(ui: UiHarness) -> None:
         # As ApiKeys.store answers on a machine with no keychain.
         return "applied", (KeySource.THIS_RUN if key is not None else None)
 
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    request.addfinalizer(lambda: keyring.set_keyring(previous))
     ui.window.enable_settings(SettingsHooks(lambda: (AppSettings(), ApiKeys()), apply))
     ui.window.settings_action.trigger()
     ui.until(lambda: getattr(ui.window, "settings_dialog", None) is not None, 10)
     dialog = ui.window.settings_dialog
     ui.until(dialog.isVisible, 5)
     names = [dialog.avatar.itemText(i) for i in range(dialog.avatar.count())]
-    assert "Avatar de demostración (demo-avatar-es)" in names
-    dialog.avatar.setCurrentIndex(dialog.avatar.findData("demo-avatar-es"))
+    assert f"Avatar de demostración ({DEMO_AVATAR_ES})" in names
+    dialog.avatar.setCurrentIndex(dialog.avatar.findData(DEMO_AVATAR_ES))
     dialog.quality.setCurrentIndex(dialog.quality.findData("low"))
     dialog.accept()
     ui.until(lambda: bool(applied), 5)
     settings, key = applied[0]
-    assert (settings.avatar_id, settings.quality, key) == ("demo-avatar-es", "low", None)
+    assert (settings.avatar_id, settings.quality, key) == (DEMO_AVATAR_ES, "low", None)
     assert ui.window.statusBar().currentMessage() == "Settings saved."
 
     ui.window.settings_action.trigger()
