@@ -57,6 +57,10 @@ class AvatarProvider(Protocol):
 
     async def list_contexts(self) -> list[tuple[str, str]]: ...
 
+    async def end_reason(self, session_id: str) -> str | None:
+        """Why the service ended this session (e.g. ``NO_CREDITS``), or None when it has not
+        ended or the service does not say."""
+
     async def send_text(
         self, grant: SessionGrant, text: str, mode: TextMode, publish: Publish
     ) -> None: ...

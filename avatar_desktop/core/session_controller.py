@@ -454,6 +454,8 @@ class SessionController:
 
     async def _after_failure(self, error: AvatarServiceError) -> bool:
         """Ends the failed session; True when another attempt follows (after a backoff)."""
+        if error.kind is ErrorKind.SESSION_ENDED and self.grant is not None:
+            error = await self._why_it_ended(self.grant, error)
         self.last_error = error
         await self._end_session(f"after failure: {error.kind.value}")
         if self._stop_requested:
@@ -479,6 +481,22 @@ class SessionController:
             self._move(S.IDLE, "user stopped during backoff")
             return False
         return True
+
+    async def _why_it_ended(
+        self, grant: SessionGrant, error: AvatarServiceError
+    ) -> AvatarServiceError:
+        """The room went away: ask the service why, before our own stop would overwrite the
+        answer. Its reason may make a retry pointless (credits gone, the sandbox minute)."""
+        try:
+            reason = await asyncio.wait_for(self.provider.end_reason(grant.session_id), 3)
+        except (AvatarServiceError, TimeoutError) as exc:
+            self._log_event(f"could not ask why the session ended: {exc}")
+            return error
+        if reason is None:
+            return error
+        self._log_event(f"the service says the session ended: {reason}")
+        kind = ENDED_BY_SERVICE.get(reason.upper(), ErrorKind.SESSION_ENDED)
+        return AvatarServiceError(kind, f"the service ended the session: {reason}")
 
     async def _stopped_within(self, timeout_s: float) -> bool:
         """Waits out a backoff; True when the user stopped meanwhile."""

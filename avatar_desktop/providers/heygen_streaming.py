@@ -118,6 +118,9 @@ class HeygenStreamingProvider:
     async def list_contexts(self) -> list[tuple[str, str]]:
         return []  # v1 takes a knowledge base, not LiveAvatar's contexts
 
+    async def end_reason(self, session_id: str) -> str | None:
+        return None  # v1 does not say why a session ended
+
     async def send_text(
         self, grant: SessionGrant, text: str, mode: TextMode, publish: Publish
     ) -> None:

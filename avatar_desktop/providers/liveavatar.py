@@ -144,6 +144,12 @@ class LiveAvatarProvider:
     async def list_contexts(self) -> list[tuple[str, str]]:
         return named_items(await self._get_all("/v1/contexts"), "id", "name")
 
+    async def end_reason(self, session_id: str) -> str | None:
+        """HistoricEntry.end_reason of ``GET /v1/sessions/{id}`` (contract.md §1.2)."""
+        entry = await self._get(f"/v1/sessions/{session_id}")
+        reason = entry.get("end_reason") if isinstance(entry, dict) else None
+        return reason if isinstance(reason, str) and reason else None
+
     async def stop_session_by_id(self, session_id: str) -> None:
         """Stops a stale session we no longer hold a token for (X-API-KEY + body)."""
         await self._post("/v1/sessions/stop", self._key_header(), {"session_id": session_id})

@@ -218,13 +218,16 @@ class MainWindow(QMainWindow):
         current, keys = hooks.current()
         avatars: list[tuple[str, str]] = []
         voices: list[tuple[str, str]] = []
+        contexts: list[tuple[str, str]] = []
+        provider = self.controller.provider
         try:
-            async with asyncio.timeout(5):
-                avatars = await self.controller.provider.list_avatars()
-                voices = await self.controller.provider.list_voices()
+            async with asyncio.timeout(8):
+                avatars = await provider.list_avatars()
+                voices = await provider.list_voices()
+                contexts = await provider.list_contexts()
         except (AvatarServiceError, TimeoutError) as exc:
-            log.info("could not list avatars and voices: %s", exc)
-        dialog = SettingsDialog(current, keys, avatars, voices, self)
+            log.info("could not list avatars, voices and contexts: %s", exc)
+        dialog = SettingsDialog(current, keys, avatars, voices, self, contexts=contexts)
         self.settings_dialog = dialog
 
         def done(result: int) -> None:

@@ -65,6 +65,7 @@ class SettingsDialog(QDialog):
         avatars: Choices | None = None,
         voices: Choices | None = None,
         parent: QWidget | None = None,
+        contexts: Choices | None = None,
     ) -> None:
         """``keys``: where the keys are; a mapping (backend → has a key, as older callers pass)
         or None means the process-wide ``default_keys()``."""
@@ -109,7 +110,7 @@ class SettingsDialog(QDialog):
         self.service_url.setPlaceholderText(_tr("Default: the service's own address"))
         self.avatar = _choice_box(avatars or [], settings.avatar_id)
         self.voice = _choice_box(voices or [], settings.voice_id)
-        self.context = QLineEdit(settings.context_id)
+        self.context = _choice_box(contexts or [], settings.context_id)
         self.context_warning = QLabel(
             _tr("Without a context, a LiveAvatar FULL avatar ignores what you say.")
         )
@@ -165,7 +166,7 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.backend.currentIndexChanged.connect(self._update)
-        self.context.textChanged.connect(self._update)
+        self.context.editTextChanged.connect(self._update)
         self.api_key.textChanged.connect(self._update)
         self.this_run_only.toggled.connect(self._update)
         self._update()
@@ -177,7 +178,7 @@ class SettingsDialog(QDialog):
                        self.start_on_open):  # fmt: skip
             widget.setEnabled(online)
         self.context.setEnabled(backend == "liveavatar")
-        self.context_warning.setVisible(backend == "liveavatar" and not self.context.text().strip())
+        self.context_warning.setVisible(backend == "liveavatar" and not _choice_value(self.context))
         self.this_run_only.setVisible(online)
         self.env_hint.setVisible(online)
         if not online:
@@ -226,7 +227,7 @@ class SettingsDialog(QDialog):
             service_url=self.service_url.text().strip(),
             avatar_id=_choice_value(self.avatar),
             voice_id=_choice_value(self.voice),
-            context_id=self.context.text().strip(),
+            context_id=_choice_value(self.context),
             quality=str(self.quality.currentData()),
             avatar_language=str(self.avatar_language.currentData()),
             ui_language=str(self.ui_language.currentData()),

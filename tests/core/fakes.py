@@ -145,6 +145,7 @@ class ProviderScript:
     stop_failures: int = 0  # the next N stops fail with a network error
     stop_by_id_delay_s: float = 0.0
     avatars: list[tuple[str, str]] = field(default_factory=lambda: [("a-1", "Anna")])
+    end_reasons: dict[str, str] = field(default_factory=dict)  # what the service would say
 
 
 class FakeProvider:
@@ -197,6 +198,9 @@ class FakeProvider:
 
     async def list_contexts(self) -> list[tuple[str, str]]:
         return []
+
+    async def end_reason(self, session_id: str) -> str | None:
+        return self.script.end_reasons.get(session_id)
 
     async def send_text(
         self, grant: SessionGrant, text: str, mode: TextMode, publish: Publish

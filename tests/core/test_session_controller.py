@@ -340,3 +340,15 @@ async def test_the_services_retry_after_is_honoured() -> None:
     await until(lambda: controller.view().retrying)
     assert controller.view().retry_in_s(now[0]) == 7  # not our own 10 ms
     await controller.stop()
+
+
+async def test_a_room_that_went_away_is_not_retried_when_the_service_says_why() -> None:
+    provider = FakeProvider(ProviderScript(end_reasons={"s1": "NO_CREDITS"}))
+    controller, provider, media, _changes = make(provider)
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE)
+    media.current.emit(Disconnected(gen=media.current.generation, reason="ROOM_DELETED"))
+    await until(lambda: not controller.running)
+    assert controller.view().error is ErrorKind.NO_CREDITS
+    assert len(provider.started) == 1
+    await controller.close()

@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 
 from avatar_desktop.config import ApiKeys, AppSettings, KeySource
 from avatar_desktop.core.session_state import SessionState
-from avatar_desktop.rig.sessions import DEMO_AVATAR_ES
+from avatar_desktop.rig.sessions import CONTEXTS, DEMO_AVATAR_ES
 from avatar_desktop.ui.main_window import SettingsHooks, SettingsOutcome
 from tests.pulse_harness import Pulse
 from tests.rig_harness import RigHandle
@@ -152,6 +152,7 @@ def test_settings_list_the_backends_avatars_and_apply(
     names = [dialog.avatar.itemText(i) for i in range(dialog.avatar.count())]
     assert f"Avatar de demostración ({DEMO_AVATAR_ES})" in names
     dialog.avatar.setCurrentIndex(dialog.avatar.findData(DEMO_AVATAR_ES))
+    assert dialog.context.findData(CONTEXTS[0]["id"]) >= 0  # contexts listed to pick from
     dialog.quality.setCurrentIndex(dialog.quality.findData("low"))
     dialog.accept()
     ui.until(lambda: bool(applied), 5)
