@@ -35,7 +35,9 @@ def test_start_goes_live_with_frames_painted_and_status(ui: UiHarness) -> None:
     window = ui.window
     assert window.video.has_picture
     assert window.state_label.text() == "Live"
-    assert window.session_label.text().startswith("Session ")
+    grant = ui.controller.grant
+    assert grant is not None and f"Session {grant.session_id[:12]}" in window.session_label.text()
+    assert "Avatar: Demo avatar" in window.session_label.text()  # none chosen: the first, named
     assert not window.start_action.isEnabled() and window.stop_action.isEnabled()
     assert window.chat.input.isEnabled()
     ui.until(lambda: "fps" in window.network_label.text(), 5)
