@@ -396,4 +396,14 @@ def main(argv: list[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     app.lastWindowClosed.connect(quit_event.set)
     with loop:
-        return int(loop.run_until_complete(run_window(args, quit_event)))
+        try:
+            return int(loop.run_until_complete(run_window(args, quit_event)))
+        except RuntimeError as exc:
+            if "stopped before Future completed" not in str(exc):
+                raise
+            # Qt ended its loop under us: the display went away (an X server that died).
+            log.error(
+                "the display went away; an open session is stopped at the next start "
+                "(it is in the ledger of unstopped sessions)"
+            )
+            return 1
