@@ -471,8 +471,10 @@ async def test_live_engine_playing_audio_ends_when_stdin_closes(
 # -- the last resort: a process whose clean shutdown hangs still ends --------------------------
 STUCK_AFTER = "import time; time.sleep(60)"
 LAST_RESORTS = {
-    "avatar": "from avatar_desktop.rig.avatar.__main__ import exit_within; exit_within(0.3)",
-    "engine": "from avatar_desktop.media.engine.__main__ import exit_within; exit_within(0.3)",
+    "helper": (
+        "import logging; logging.basicConfig(); "
+        "from avatar_desktop.lifeline import exit_within; exit_within(0.3, 'the app')"
+    ),
     "rig": (
         "import types; from avatar_desktop.rig.__main__ import _exit_if_still_running; "
         "server = types.SimpleNamespace(kill_now=lambda: print('server killed', flush=True)); "

@@ -559,18 +559,7 @@ class SessionController:
         if self._stop_requested:
             raise _UserStop
         self._move(S.CONNECTING, f"joining {grant.livekit_url}")
-        try:
-            await media.connect(
-                grant.livekit_url,
-                grant.livekit_token,
-                grant.avatar_identity,
-                self._generation,
-                microphone=self.voice.engine_request(),
-            )
-        except _MEDIA_ERRORS as exc:
-            raise _Failure(AvatarServiceError(ErrorKind.MEDIA_ENGINE, str(exc))) from exc
-        await self._wait_for(lambda e: isinstance(e, Connected), self.timing.connect_timeout_s,
-                             ErrorKind.CONNECT_FAILED, "the room did not answer")  # fmt: skip
+        await self._join(media, grant)
         self._move(S.WAITING_FOR_AVATAR, "joined the room")
         await self._wait_for_avatar(media, grant)
         self.status.live_since = self.clock()
@@ -598,9 +587,14 @@ class SessionController:
         self._log_event(f"no avatar picture after {rejoin:.0f} s: rejoining the same room")
         self._generation += 1  # the first join's late events are stragglers from here on
         self._readiness = Readiness(grant.avatar_identity)
+        with contextlib.suppress(*_MEDIA_ERRORS):
+            await media.disconnect()
+        await self._join(media, grant)
+        await self._wait_for_ready(total - rejoin)
+
+    async def _join(self, media: MediaPort, grant: SessionGrant) -> None:
+        """Joins the grant's room as the current generation and waits until it answers."""
         try:
-            with contextlib.suppress(MediaCommandFailed):
-                await media.disconnect()
             await media.connect(
                 grant.livekit_url,
                 grant.livekit_token,
@@ -614,9 +608,8 @@ class SessionController:
             lambda e: isinstance(e, Connected),
             self.timing.connect_timeout_s,
             ErrorKind.CONNECT_FAILED,
-            "the room did not answer the rejoin",
+            "the room did not answer",
         )
-        await self._wait_for_ready(total - rejoin)
 
     async def _wait_for_ready(self, timeout_s: float) -> None:
         await self._wait_for(

@@ -13,8 +13,9 @@ import contextlib
 import logging
 import os
 import sys
-import threading
 from typing import Any
+
+from avatar_desktop.lifeline import exit_within, stdin_reader
 
 from ..frame_buffer import FrameWriter
 from .protocol import decode, encode, unb64
@@ -39,36 +40,6 @@ def list_devices() -> dict[str, Any]:
 
 log = logging.getLogger("avatar_desktop.media.engine")
 LIFELINE_GRACE_S = 5.0
-
-
-def stdin_reader(loop: asyncio.AbstractEventLoop) -> asyncio.StreamReader:
-    """stdin as a stream, fed by a thread: Windows' proactor loop cannot read a standard
-    handle (``connect_read_pipe`` fails there), and a thread reads it the same on every OS."""
-    reader = asyncio.StreamReader()
-    fd = sys.stdin.fileno()
-
-    def pump() -> None:
-        with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: the loop has closed
-            while chunk := os.read(fd, 65536):
-                loop.call_soon_threadsafe(reader.feed_data, chunk)
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(reader.feed_eof)
-
-    threading.Thread(target=pump, name="stdin", daemon=True).start()
-    return reader
-
-
-def exit_within(grace_s: float) -> None:
-    """Ends the process after ``grace_s`` whatever still runs (a room that will not close, the
-    native core's own shutdown): the app is gone and nobody waits for a goodbye."""
-
-    def exit_now() -> None:
-        log.warning("still running %.0f s after the app went away: exiting now", grace_s)
-        os._exit(1)
-
-    timer = threading.Timer(grace_s, exit_now)
-    timer.daemon = True
-    timer.start()
 
 
 class Engine:
@@ -172,7 +143,7 @@ class Engine:
                 quit_asked = not await self._handle_and_reply(command)
         if not quit_asked:
             log.info("stdin closed (the app is gone): closing the room")
-            exit_within(LIFELINE_GRACE_S)
+            exit_within(LIFELINE_GRACE_S, "the app")
         await self._close_session()
 
 

@@ -8,13 +8,12 @@ however it went): then within ``LIFELINE_GRACE_S``, even if the room will not le
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import os
 import sys
-import threading
 from typing import Any
+
+from avatar_desktop.lifeline import exit_within, stdin_reader
 
 from . import brain
 from .participant import AvatarConfig, SyntheticAvatar
@@ -22,35 +21,6 @@ from .speech import SpeechSynthesizer
 
 log = logging.getLogger("avatar_desktop.rig.avatar")
 LIFELINE_GRACE_S = 5.0
-
-
-def stdin_reader(loop: asyncio.AbstractEventLoop) -> asyncio.StreamReader:
-    """stdin as a stream, fed by a thread: Windows' proactor loop cannot read a standard
-    handle (``connect_read_pipe`` fails there), and a thread reads it the same on every OS."""
-    reader = asyncio.StreamReader()
-    fd = sys.stdin.fileno()
-
-    def pump() -> None:
-        with contextlib.suppress(OSError, RuntimeError):  # RuntimeError: the loop has closed
-            while chunk := os.read(fd, 65536):
-                loop.call_soon_threadsafe(reader.feed_data, chunk)
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(reader.feed_eof)
-
-    threading.Thread(target=pump, name="stdin", daemon=True).start()
-    return reader
-
-
-def exit_within(grace_s: float) -> None:
-    """Ends the process after ``grace_s`` whatever still runs: nobody waits for a goodbye."""
-
-    def exit_now() -> None:
-        log.warning("still running %.0f s after the rig went away: exiting now", grace_s)
-        os._exit(1)
-
-    timer = threading.Timer(grace_s, exit_now)
-    timer.daemon = True
-    timer.start()
 
 
 class RigLink:
@@ -77,7 +47,7 @@ class RigLink:
         self._gone = True
         if self.avatar is not None:
             self.avatar.stop()
-        exit_within(LIFELINE_GRACE_S)
+        exit_within(LIFELINE_GRACE_S, "the rig")
 
 
 async def _read_commands(avatar: SyntheticAvatar, link: RigLink) -> None:
