@@ -99,10 +99,13 @@ def make_provider(backend: str, api_key: str, base_url: str | None) -> AvatarPro
 
 
 def session_settings(settings: AppSettings, demo: bool) -> SessionSettings:
+    """What a session asks for. The demo standing in for a backend with no key ignores the
+    avatar, voice and context chosen for that backend: they are not the demo's."""
+    own = not demo or settings.backend == "demo"
     return SessionSettings(
-        avatar_id=settings.avatar_id,  # empty: the account's first avatar
-        voice_id=settings.voice_id or None,
-        context_id=settings.context_id or None,
+        avatar_id=settings.avatar_id if own else "",  # empty: the account's first avatar
+        voice_id=(settings.voice_id or None) if own else None,
+        context_id=(settings.context_id or None) if own else None,
         language=settings.avatar_language,
         quality=settings.quality,
         sandbox=settings.sandbox,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from avatar_desktop.app import Backend, parse_args, should_start_on_open
+from avatar_desktop.app import Backend, parse_args, session_settings, should_start_on_open
 from avatar_desktop.config import AppSettings
 from tests.rig_harness import RigHandle
 
@@ -49,6 +49,16 @@ def test_only_the_demo_starts_by_itself_unless_the_user_asked(
     settings = AppSettings(start_on_open=start_on_open)
     args = argparse.Namespace(no_autostart=no_autostart)
     assert should_start_on_open(args, settings, backend) is starts
+
+
+def test_the_demo_standing_in_for_a_paid_backend_uses_its_own_avatar() -> None:
+    chosen = AppSettings(backend="liveavatar", avatar_id="6f1c2b9e-0000-4000-8000-000000000000",
+                         voice_id="v", context_id="c")  # fmt: skip
+    stand_in = session_settings(chosen, demo=True)
+    assert (stand_in.avatar_id, stand_in.voice_id, stand_in.context_id) == ("", None, None)
+    assert session_settings(chosen, demo=False).avatar_id == chosen.avatar_id
+    demo_choice = AppSettings(backend="demo", avatar_id="7a2d3c0f-0000-4000-8000-000000000000")
+    assert session_settings(demo_choice, demo=True).avatar_id == demo_choice.avatar_id
 
 
 def _needs_display_and_namespace() -> None:
