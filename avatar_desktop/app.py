@@ -149,27 +149,30 @@ class Backend:
             self.name, self.secret = backend, api_key
         return self.provider
 
+    def _rig_address(self) -> str | None:
+        """Where the demo rig listens; None (said in the log) when this machine has no
+        address but loopback, which WebRTC does not use."""
+        try:
+            return self.rig_host or own_address()
+        except NoUsableAddress:
+            self.problem = Preparation.NO_ADDRESS
+            log.error("offline demo: %s", PREPARATION_TEXT[Preparation.NO_ADDRESS])
+            return None
+
     def _demo_provider(self) -> AvatarProvider:
         if self.rig is None:
-            try:
-                host = self.rig_host or own_address()
-            except NoUsableAddress:
-                self.problem = Preparation.NO_ADDRESS
-                log.error("offline demo: %s", PREPARATION_TEXT[Preparation.NO_ADDRESS])
-                host = "127.0.0.1"
-            self.rig = DemoRig(host=host, log_dir=self.log_dir)
-        return LiveAvatarProvider(DEMO_API_KEY, f"http://{self.rig.host}:{self.rig.port}")
+            self.rig = DemoRig(host=self._rig_address(), log_dir=self.log_dir)
+        # With no address yet nothing answers there; bring_up looks again before any start.
+        host = self.rig.host or "127.0.0.1"
+        return LiveAvatarProvider(DEMO_API_KEY, f"http://{host}:{self.rig.port}")
 
     async def bring_up(self, show_step: ShowStep) -> bool:
         """Starts what the backend needs here (the demo rig), showing the step; False, with the
         step shown and the reason in ``problem``, when it cannot run."""
         rig = self.rig
-        if rig is not None and not self._rig_up and rig.host == "127.0.0.1":
-            try:  # no address when the app opened: the network may have come up since
-                rig.host = self.rig_host or own_address()
-            except NoUsableAddress:
-                self.problem = Preparation.NO_ADDRESS
-                log.error("offline demo: %s", PREPARATION_TEXT[Preparation.NO_ADDRESS])
+        if rig is not None and not self._rig_up and rig.host is None:
+            rig.host = self._rig_address()  # none when the app opened: the network may be up
+            if rig.host is None:
                 show_step(Preparation.NO_ADDRESS)
                 return False
             if self.provider is not None:
@@ -201,9 +204,10 @@ class Backend:
         if not wanted_demo and self.rig is not None:
             await self.rig.stop()
             self.rig, self._rig_up = None, False
-        provider = self.choose(settings)
-        await self.bring_up(show_step)
-        return provider
+        self.choose(settings)
+        await self.bring_up(show_step)  # may replace the provider (an address found at last)
+        assert self.provider is not None
+        return self.provider
 
     @property
     def demo(self) -> bool:
@@ -285,12 +289,10 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
 
     window.set_prepare_hook(prepare)
     ready = await until_quit(prepare(), quit_event)
-    if ready is None:  # closed while the demo was being prepared (a first run builds minutes)
-        await controller.close()
-        await backend.close()
-        return 0
     result = 0
-    if args.self_test:
+    if ready is None:
+        pass  # closed while the demo was being prepared (a first run builds for minutes)
+    elif args.self_test:
         result = await self_test(controller, window) if ready else _self_test_failed(backend)
         window.close()
     elif ready and should_start_on_open(args, settings, backend):

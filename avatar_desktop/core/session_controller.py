@@ -40,7 +40,6 @@ from .media_port import (
     Disconnected,
     EngineDied,
     FirstFrame,
-    Frame,
     MediaCommandFailed,
     MediaEvent,
     MediaFactory,
@@ -144,7 +143,6 @@ class SessionController:
         self.retry = retry or RetryPolicy()
         self.clock = clock
         self.state = S.IDLE
-        self.state_since = clock()
         self.attempt = 1
         self.journal = Journal()
         self.conversation = Conversation()
@@ -192,7 +190,6 @@ class SessionController:
             next_retry_at=self.next_retry_at if new is S.FAILED else None,
         )  # fmt: skip
         self.state = new
-        self.state_since = change.at
         log.info("session %s", self.journal.state(change).text)
         self._notify("state", change)
 
@@ -215,11 +212,9 @@ class SessionController:
         retrying = self.state is S.FAILED and self.next_retry_at is not None and self.running
         return SessionView(
             state=self.state,
-            step_since=self.state_since,
             attempt=self.attempt,
             max_attempts=self.retry.max_attempts,
             error=error.kind if error is not None else None,
-            error_detail=error.detail if error is not None else "",
             retry_at=self.next_retry_at,
             retrying=retrying,
             gave_up=(
@@ -229,12 +224,7 @@ class SessionController:
                 and not error.kind.terminal
             ),
             avatar_name=self.avatar_name,
-            unconfirmed_stops=self.unstopped.pending,
         )
-
-    def latest_frame(self) -> Frame | None:
-        media = self._media
-        return media.latest_frame() if media is not None else None
 
     # -- user intents ---------------------------------------------------------------------------
     async def start(self) -> bool:

@@ -64,16 +64,13 @@ class SessionView:
     """The session as the window shows it, computed by the core from its own state."""
 
     state: SessionState
-    step_since: float  # when the current state began (wall clock)
     attempt: int
     max_attempts: int
     error: ErrorKind | None
-    error_detail: str
     retry_at: float | None  # when the next attempt starts, while backing off
     retrying: bool  # backing off before another attempt
     gave_up: bool  # failed after the last attempt (retryable kind)
     avatar_name: str
-    unconfirmed_stops: int
 
     @property
     def can_start(self) -> bool:

@@ -95,9 +95,7 @@ class MediaEngine:
             if isinstance(exc, MediaCommandFailed):
                 raise
             raise MediaCommandFailed(f"the media engine did not start: {exc!r}") from exc
-        self._reader_task = asyncio.get_running_loop().create_task(
-            self._read_events(), name="media-engine-reader"
-        )
+        self._reader_task = self._loop.create_task(self._read_events(), name="media-engine-reader")
 
     async def _await_ready(self, timeout_s: float) -> None:
         assert self._proc is not None and self._proc.stdout is not None
@@ -243,9 +241,7 @@ class MediaEngine:
             try:
                 await asyncio.wait_for(proc.wait(), 5)
             except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
+                await self.kill()
         if self._reader_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader_task

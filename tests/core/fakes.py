@@ -15,7 +15,6 @@ from avatar_desktop.core.media_port import (
     Connected,
     Disconnected,
     FirstFrame,
-    Frame,
     MediaCommandFailed,
     MediaEvent,
     TrackChanged,
@@ -115,9 +114,6 @@ class FakeMedia:
         if self.script.send_error is not None:
             raise self.script.send_error
         self.sent.append((data, topic))
-
-    def latest_frame(self) -> Frame | None:
-        return None
 
     async def stop(self) -> None:
         self.stopped = True
