@@ -127,6 +127,8 @@ async def test_speak_response_answers_in_the_users_language_and_interrupt_cuts(
     mark = len(probe.events)
     await live.command("avatar.speak_response", text="Hola, ¿cómo estás hoy?")
     await probe.wait_for_event("avatar.speak_started", after=mark)
+    # The transcription may come just after speech starts: wait for it, do not race it.
+    await probe.wait_for_event("avatar.transcription", after=mark)
     answer = [
         e["text"] for _, e in probe.events[mark:] if e.get("event_type") == "avatar.transcription"
     ]
