@@ -42,9 +42,11 @@ def test_brain_answers_in_the_users_language() -> None:
     assert guess_language("Hola, ¿qué tal?") == "es"
     assert guess_language("Hello there, how are you?") == "en"
     reply, lang = reply_to("¿Dónde está la biblioteca?")
-    assert lang == "es" and reply.startswith("Me dijiste: ¿Dónde está la biblioteca")
+    assert lang == "es" and "Dónde está la biblioteca" in reply and "aplicación" in reply
     reply, lang = reply_to("What is the weather like?")
-    assert lang == "en" and "What is the weather like" in reply
+    assert lang == "en" and "What is the weather like" in reply and "app" in reply
+    reply, lang = reply_to("¿Quién eres?", "en")
+    assert lang == "es" and "avatar de demostración" in reply
 
 
 def test_commands_are_parsed_and_garbage_is_not() -> None:
