@@ -43,6 +43,11 @@ class AvatarProvider(Protocol):
 
     async def start_session(self, settings: SessionSettings) -> SessionGrant: ...
 
+    async def listen(self, grant: SessionGrant, deliver: Callable[[AvatarEvent], None]) -> None:
+        """Delivers the service's events that travel outside the room (v1's voice-chat
+        websocket) until the service closes that channel; returns at once for a service that
+        has none. Raises ``AvatarServiceError`` when the channel cannot be opened or breaks."""
+
     async def keep_alive(self, grant: SessionGrant) -> None: ...
 
     async def stop_session(self, grant: SessionGrant) -> None: ...

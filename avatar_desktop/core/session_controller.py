@@ -165,6 +165,8 @@ class SessionController:
         self._run_task: asyncio.Task[None] | None = None
         self._tasks = TaskOwner(self._task_failed)
         self._keep_alive_task: asyncio.Task[None] | None = None
+        self._outside_room_task: asyncio.Task[None] | None = None
+        self._session_push_to_talk = False
         self._listeners: list[Callable[[str, Any], None]] = []
 
     # -- observing ------------------------------------------------------------------------------
@@ -277,12 +279,17 @@ class SessionController:
         if self.state is not S.LIVE or self.grant is None or self._media is None:
             return
         self.status.talking = active
+        # A session started in conversation mode refuses push-to-talk commands: there the
+        # button only gates the microphone, which the service's turn-taking then follows.
+        tell_service = self._session_push_to_talk
         if active:
-            await self.provider.push_to_talk(self.grant, True, self._publish)
+            if tell_service:
+                await self.provider.push_to_talk(self.grant, True, self._publish)
             await self._media.set_microphone_muted(False)
         else:
             await self._media.set_microphone_muted(True)
-            await self.provider.push_to_talk(self.grant, False, self._publish)
+            if tell_service:
+                await self.provider.push_to_talk(self.grant, False, self._publish)
         self._notify("status", self.status)
 
     async def set_microphone(self, on: bool) -> None:
@@ -533,7 +540,12 @@ class SessionController:
     async def _one_session(self) -> None:
         self.grant = None
         self._move(S.CREATING_SESSION, "start" if self.attempt == 1 else f"retry {self.attempt}")
-        settings = await self._resolve_avatar()
+        # Push-to-talk is a property of the session on both services (LiveAvatar's
+        # interactivity_type, v1's voice chat): the mode chosen now holds for this session.
+        settings = dataclasses.replace(
+            await self._resolve_avatar(), push_to_talk=self.voice.push_to_talk
+        )
+        self._session_push_to_talk = settings.push_to_talk
         try:
             grant = await self.provider.start_session(settings)
         except AvatarServiceError as exc:
@@ -550,6 +562,9 @@ class SessionController:
             raise _UserStop
         self._move(S.CONNECTING, f"joining {grant.livekit_url}")
         await self._join(media, grant)
+        self._outside_room_task = self._tasks.spawn(
+            self._listen_outside_room(grant), "outside-the-room"
+        )
         self._move(S.WAITING_FOR_AVATAR, "joined the room")
         await self._wait_for_avatar(media, grant)
         self.status.live_since = self.clock()
@@ -667,6 +682,20 @@ class SessionController:
                 return
             _raise_if_ended(event)
 
+    async def _listen_outside_room(self, grant: SessionGrant) -> None:
+        """The service's channel beside the room (v1's voice chat), for the whole session:
+        opened again after a break, with a growing pause. Its loss costs only the user's
+        speech indicator, never the session."""
+        pause = 1.0
+        while True:
+            try:
+                await self.provider.listen(grant, self._apply_avatar_event)
+                return
+            except AvatarServiceError as exc:
+                self._log_event(f"{exc.detail}; trying again in {pause:.0f} s")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 30.0)
+
     async def _keep_alive(self, grant: SessionGrant) -> None:
         while True:
             await asyncio.sleep(self.timing.keep_alive_s)
@@ -680,6 +709,9 @@ class SessionController:
         """Leaves the room and stops the session on the server (best effort, bounded). From
         here on, events of that room are a previous room's stragglers."""
         self._generation += 1
+        if self._outside_room_task is not None:
+            self._outside_room_task.cancel()
+            self._outside_room_task = None
         if self.state in (S.CREATING_SESSION, S.CONNECTING, S.WAITING_FOR_AVATAR, S.LIVE,
                           S.RECONNECTING):  # fmt: skip
             self._move(S.ENDING, cause)

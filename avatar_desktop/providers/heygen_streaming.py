@@ -1,10 +1,14 @@
 """HeyGen Interactive Avatar Streaming API v1 (reportedly sunset 2026-03-31; kept as a second
-backend). create_token → new → start → LiveKit; text as REST tasks; one token per session."""
+backend). create_token → new → start → LiveKit → the voice-chat websocket, in the official SDK's
+order (contract.md §4.3); text as REST tasks; one token per session. The session asks for the
+microphone over LiveKit (``ia_is_livekit_transport``), which is the one path where push-to-talk
+works (§4.5)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,6 +17,7 @@ from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
 from avatar_desktop.core.events import AvatarEvent
 from avatar_desktop.core.provider_port import Publish, SessionGrant, SessionSettings, TextMode
 
+from . import v1_voice_chat
 from .http_errors import data_of, transport_error
 from .messages import json_object, named_items, v1_event
 
@@ -28,7 +33,9 @@ class HeygenStreamingProvider:
         self, api_key: str, base_url: str = DEFAULT_BASE_URL, timeout_s: float = 15.0
     ) -> None:
         self._key = api_key
+        self._base_url = base_url
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
+        self._push_to_talk: dict[str, bool] = {}  # per session, as its voice chat asks
 
     async def _call(
         self, method: str, path: str, headers: dict[str, str], json_body: Any = None
@@ -52,15 +59,17 @@ class HeygenStreamingProvider:
         if not isinstance(token, str):
             raise AvatarServiceError(ErrorKind.BAD_RESPONSE, "no streaming token")
         bearer = {"Authorization": f"Bearer {token}"}
+        # The fields and names the official SDK sends (contract.md §4.2): ``avatar_name``, not
+        # the documented ``avatar_id``; H264; the microphone over LiveKit.
         body: dict[str, Any] = {
-            "avatar_id": settings.avatar_id,
+            "avatar_name": settings.avatar_id,
             "quality": _QUALITY.get(settings.quality, "high"),
+            "voice": {"voice_id": settings.voice_id} if settings.voice_id else {},
             "language": settings.language,
             "version": "v2",
-            "video_encoding": "VP8",
+            "video_encoding": "H264",
+            "ia_is_livekit_transport": True,
         }
-        if settings.voice_id:
-            body["voice"] = {"voice_id": settings.voice_id}
         new = await self._call("POST", "/v1/streaming.new", bearer, body)
         try:
             grant = SessionGrant(
@@ -83,7 +92,18 @@ class HeygenStreamingProvider:
             with contextlib.suppress(AvatarServiceError):
                 await self.stop_session(grant)
             raise
+        self._push_to_talk[grant.session_id] = settings.push_to_talk
         return grant
+
+    async def listen(self, grant: SessionGrant, deliver: Callable[[AvatarEvent], None]) -> None:
+        """The user's speech events, from the voice-chat websocket the SDK opens (§4.4)."""
+        url = v1_voice_chat.voice_chat_url(
+            self._base_url,
+            grant.session_id,
+            grant.credential,
+            self._push_to_talk.get(grant.session_id, False),
+        )
+        await v1_voice_chat.listen(url, deliver)
 
     async def keep_alive(self, grant: SessionGrant) -> None:
         await self._call(
@@ -94,6 +114,7 @@ class HeygenStreamingProvider:
         )
 
     async def stop_session(self, grant: SessionGrant) -> None:
+        self._push_to_talk.pop(grant.session_id, None)
         await self._call(
             "POST", "/v1/streaming.stop", self._bearer(grant), {"session_id": grant.session_id}
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -85,7 +85,7 @@ class LiveAvatarProvider:
             "avatar_id": settings.avatar_id,
             "avatar_persona": persona,
             "is_sandbox": settings.sandbox,
-            "video_settings": {"quality": settings.quality, "encoding": "VP8"},
+            "video_settings": {"quality": settings.quality, "encoding": "H264"},  # the default
             "interactivity_type": "PUSH_TO_TALK" if settings.push_to_talk else "CONVERSATIONAL",
         }
         token_data = await self._post("/v1/sessions/token", self._key_header(), body)
@@ -113,6 +113,9 @@ class LiveAvatarProvider:
             )
         except (TypeError, KeyError, AttributeError) as exc:
             raise AvatarServiceError(ErrorKind.BAD_RESPONSE, "no LiveKit URL or token") from exc
+
+    async def listen(self, grant: SessionGrant, deliver: Callable[[AvatarEvent], None]) -> None:
+        """Every LiveAvatar event travels in the room: nothing to listen to outside it."""
 
     async def keep_alive(self, grant: SessionGrant) -> None:
         await self._post(

@@ -26,7 +26,7 @@ from aiohttp import web
 from .emulator import make_app
 from .faults import Fault, FaultError
 from .livekit_binary import LiveKitServerUnavailable
-from .rig import Rig, RigOptions
+from .rig import JOIN_DELAYS, Rig, RigOptions, parse_join_delay
 
 log = logging.getLogger("avatar_desktop.rig")
 # After the lifeline closes, the clean shutdown gets this long before the rig kills its server
@@ -40,7 +40,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8780, help="HTTP API; LiveKit takes P+1..P+3")
     parser.add_argument("--api-key", default="demo-key", help="the HeyGen API key to accept")
     parser.add_argument("--faults", default="[]", help="JSON list of fault plans to start with")
-    parser.add_argument("--session-idle-timeout", type=float, default=300.0)
+    parser.add_argument("--session-idle-timeout", type=float, default=300.0, help="LiveAvatar")
+    parser.add_argument(
+        "--v1-idle-timeout", type=float, default=120.0, help="v1, when a session asks for none"
+    )
+    parser.add_argument(
+        "--avatar-join-delay",
+        type=parse_join_delay,
+        default="normal",
+        help=f"seconds until an avatar is in its room: {', '.join(JOIN_DELAYS)}, S or LOW-HIGH",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="for the join delays' jitter")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=20,
+        help="LiveAvatar calls per second, per caller and endpoint (0: none)",
+    )
     parser.add_argument("--max-session-duration", type=float, default=3600.0)
     parser.add_argument("--sandbox-duration", type=float, default=60.0)
     parser.add_argument("--credits", type=float, default=1000.0, help="the account's balance")
@@ -134,6 +150,10 @@ async def run(args: argparse.Namespace) -> int:
         port=args.port,
         api_key=args.api_key,
         session_idle_timeout_s=args.session_idle_timeout,
+        v1_idle_timeout_s=args.v1_idle_timeout,
+        avatar_join_delay_s=args.avatar_join_delay,
+        seed=args.seed,
+        rate_limit_per_s=args.rate_limit,
         max_session_duration_s=args.max_session_duration,
         sandbox_duration_s=args.sandbox_duration,
         credits=args.credits,

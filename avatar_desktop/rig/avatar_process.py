@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,14 @@ def avatar_command(config_json: str) -> list[str]:
 
 
 class AvatarProcess:
-    def __init__(self, config: AvatarConfig, log_dir: Path) -> None:
+    def __init__(
+        self,
+        config: AvatarConfig,
+        log_dir: Path,
+        on_report: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.config = config
+        self._on_report = on_report
         self.counters: dict[str, Any] = {}
         self.events: list[dict[str, Any]] = []
         self._log_path = log_dir / f"avatar-{config.session_id}.log"
@@ -73,6 +80,8 @@ class AvatarProcess:
                 if kind == "joined":
                     self.joined.set()
                 self.events.append(report)
+                if self._on_report is not None:
+                    self._on_report(report)
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(ConnectionError("avatar process ended"))

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from .faults import Fault, FaultError
+from .rate_limits import RateLimiter
 from .rig import Rig
 from .sessions import (
     AVATAR_IDS,
@@ -33,6 +34,7 @@ from .sessions import (
     VOICES,
     Session,
 )
+from .v1_voice_chat import serve as v1_voice_chat_socket
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -61,7 +63,7 @@ LIVEAVATAR_ERRORS: dict[str, tuple[int, int, str]] = {
 }
 V1_ERRORS: dict[str, tuple[int, int, str]] = {
     "unauthorized": (401, 400112, "Unauthorized"),  # §4.7
-    "validation": (400, 40001, "Missing or invalid parameters"),  # MISSING_PARAMS, §4.7
+    "validation": (400, 400175, "INVALID_PARAMETER"),  # HG reference/errors, §4.7
     "avatar_not_found": (400, 10013, "avatar not found"),  # §4.7
     "no_credits": (
         402,
@@ -83,7 +85,7 @@ ERRORS = LIVEAVATAR_ERRORS  # the names faults may ask for (both tables share th
 
 
 def _is_v1(request: web.Request) -> bool:
-    return request.path.startswith("/v1/streaming")
+    return request.path.startswith(("/v1/streaming", "/v1/ws/"))
 
 
 def ok(request: web.Request, data: Any, status: int = 200) -> web.Response:
@@ -91,7 +93,9 @@ def ok(request: web.Request, data: Any, status: int = 200) -> web.Response:
     return web.json_response({"code": code, "data": data, "message": "success"}, status=status)
 
 
-def fail(name: str, message: str | None = None, *, v1: bool = False) -> web.HTTPException:
+def fail(
+    name: str, message: str | None = None, *, v1: bool = False, retry_after: str = "1"
+) -> web.HTTPException:
     status, code, text = (V1_ERRORS if v1 else LIVEAVATAR_ERRORS)[name]
     body = json.dumps({"code": code, "data": None, "message": message or text})
     exc_type: type[web.HTTPException] = {
@@ -104,8 +108,10 @@ def fail(name: str, message: str | None = None, *, v1: bool = False) -> web.HTTP
         429: web.HTTPTooManyRequests,
         500: web.HTTPInternalServerError,
     }[status]
-    headers = {"Retry-After": "1", "X-RateLimit-Reset": "1"} if status == 429 else None
-    return exc_type(text=body, content_type="application/json", headers=headers)
+    headers = {"Retry-After": retry_after, "X-RateLimit-Reset": retry_after}
+    return exc_type(
+        text=body, content_type="application/json", headers=headers if status == 429 else None
+    )
 
 
 def failure(request: web.Request, name: str, message: str | None = None) -> web.HTTPException:
@@ -148,6 +154,28 @@ async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
             )
     if isinstance(response, web.HTTPException):
         raise response
+    return response
+
+
+@web.middleware
+async def rate_limits(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """LiveAvatar's per-caller, per-endpoint one-second windows (rate_limits.py)."""
+    limiter = request.app[RIG_KEY].rate_limiter
+    if limiter is None or _is_v1(request) or not request.path.startswith("/v1/"):
+        return await handler(request)
+    resource = request.match_info.route.resource
+    endpoint = f"{request.method} {resource.canonical if resource else request.path}"
+    caller = request.headers.get("X-API-KEY") or _bearer(request) or request.remote or "?"
+    allowed, left = limiter.check(caller, endpoint)
+    reset = RateLimiter.header_seconds(left)
+    if not allowed:
+        raise fail("rate_limited", retry_after=reset)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers["X-RateLimit-Reset"] = reset
+        raise
+    response.headers["X-RateLimit-Reset"] = reset
     return response
 
 
@@ -281,6 +309,7 @@ async def la_start(request: web.Request) -> web.Response:
     session = await _la_session(request)
     if session.status != "created":
         raise failure(request, "session_state", f"Session is {session.status}")
+    await rig.open_room(session)
     await rig.start_session(session)
     return ok(
         request,
@@ -385,6 +414,32 @@ async def la_get_session(request: web.Request) -> web.Response:
     return ok(request, _session_entry(rig, session))
 
 
+async def la_transcript(request: web.Request) -> web.Response:
+    """What was said in a session (contract.md §1.2); timestamps in whole seconds (the unit is
+    SILENT), ``start_timestamp``/``end_timestamp`` bound the absolute ones."""
+    _require_key(request)
+    session = request.app[RIG_KEY].sessions.get(request.match_info["session_id"])
+    if session is None or session.flavor != "liveavatar":
+        raise failure(request, "session_not_found")
+    bounds = []
+    for name in ("start_timestamp", "end_timestamp"):
+        raw = request.query.get(name)
+        try:
+            bounds.append(int(raw) if raw is not None else None)
+        except ValueError:
+            raise invalid(request, f"query.{name}", "Input should be a valid integer") from None
+    low, high = bounds
+    lines = [
+        line for line in session.transcript
+        if (low is None or line["absolute_timestamp"] >= low)
+        and (high is None or line["absolute_timestamp"] <= high)
+    ]  # fmt: skip
+    data: dict[str, Any] = {"session_active": session.open, "transcript_data": lines}
+    if lines:
+        data["next_timestamp"] = lines[-1]["absolute_timestamp"] + 1
+    return ok(request, data)
+
+
 async def la_avatars(request: web.Request) -> web.Response:
     _require_key(request)
     return paginated(request, USER_AVATARS)
@@ -430,23 +485,48 @@ def _v1_auth(request: web.Request) -> dict[str, Any] | None:
     return claims
 
 
+def _validate_v1_new(request: web.Request, body: dict[str, Any]) -> None:
+    """``streaming.new`` as documented (contract.md §4.2); the official SDK's extra fields
+    (``avatar_name``, ``source``, ``ia_is_livekit_transport``, ``silence_response``) pass."""
+
+    def bad(field_name: str, why: str) -> web.HTTPException:
+        return failure(request, "validation", f"{field_name}: {why}")
+
+    if body.get("quality", "high") not in ("high", "medium", "low"):
+        raise bad("quality", "must be high, medium or low")
+    if body.get("video_encoding", "VP8") not in ("H264", "VP8"):
+        raise bad("video_encoding", "must be H264 or VP8")
+    if body.get("version") not in (None, "v2"):
+        raise bad("version", "only v2 is supported")
+    idle = body.get("activity_idle_timeout")
+    if idle is not None and (not isinstance(idle, int) or not 30 <= idle <= 3600):
+        raise bad("activity_idle_timeout", "an integer from 30 to 3600 seconds")
+    voice = body.get("voice")
+    if voice is not None and not isinstance(voice, dict):
+        raise bad("voice", "must be an object")
+    for flag in ("ia_is_livekit_transport", "silence_response", "disable_idle_timeout"):
+        if body.get(flag) is not None and not isinstance(body.get(flag), bool):
+            raise bad(flag, "must be a boolean")
+
+
 async def v1_new(request: web.Request) -> web.Response:
     rig = request.app[RIG_KEY]
     claims = _v1_auth(request)
-    if claims is not None:
-        jti = str(claims.get("jti"))
+    jti = str(claims.get("jti")) if claims is not None else None
+    if jti is not None:
         if jti in rig.used_v1_tokens:
             raise failure(request, "unauthorized")  # single use, as HeyGen does
         rig.used_v1_tokens.add(jti)
     body = await _json_body(request)
+    _validate_v1_new(request, body)
     # The official SDK sends avatar_name, the docs avatar_id (contract.md §4.2, §5.12).
     avatar = body.get("avatar_name") or body.get("avatar_id") or V1_AVATARS[0]["id"]
     if avatar not in V1_AVATAR_IDS:
         raise failure(request, "avatar_not_found")
     _check_capacity(request, rig)
     session = rig.create_session("v1", body)
-    await rig.start_session(session)
-    session.status = "created"  # v1: the avatar is in the room, streaming starts on .start
+    session.token_id = jti
+    await rig.open_room(session)  # the avatar is sent in on streaming.start (§4.3)
     return ok(
         request,
         {
@@ -456,6 +536,9 @@ async def v1_new(request: web.Request) -> web.Response:
             "session_duration_limit": int(rig.options.max_session_duration_s),
             "is_paid": False,
             "realtime_endpoint": None,
+            "sdp": None,
+            "ice_servers": None,
+            "ice_servers2": None,
         },
     )
 
@@ -473,8 +556,7 @@ async def v1_start(request: web.Request) -> web.Response:
     session, _ = await _v1_session(request)
     if session.status != "created":
         raise failure(request, "session_state", f"Session is {session.status}")
-    session.status = "active"
-    session.touch()
+    await request.app[RIG_KEY].start_session(session)
     return ok(request, None)
 
 
@@ -510,6 +592,20 @@ async def v1_simple(request: web.Request) -> web.Response:
         else:
             await session.avatar.command("listening", on=action == "start_listening")
     return ok(request, None)
+
+
+async def v1_voice_chat(request: web.Request) -> web.StreamResponse:
+    """The voice-chat websocket; its token is the create_token token of the session (§4.4)."""
+    rig = request.app[RIG_KEY]
+    claims = rig.tokens.verify(request.query.get("session_token", ""))
+    session = rig.sessions.get(request.query.get("session_id", ""))
+    if not claims or not claims.get("streaming_token"):
+        raise failure(request, "unauthorized")
+    if session is None or session.flavor != "v1" or not session.open:
+        raise failure(request, "session_not_found")
+    if session.token_id is not None and session.token_id != str(claims.get("jti")):
+        raise failure(request, "unauthorized")
+    return await v1_voice_chat_socket(request, session)
 
 
 async def v1_list(request: web.Request) -> web.Response:
@@ -555,7 +651,7 @@ async def rig_faults(request: web.Request) -> web.Response:
 
 
 def make_app(rig: Rig) -> web.Application:
-    app = web.Application(middlewares=[cors, http_faults], client_max_size=1 << 20)
+    app = web.Application(middlewares=[cors, rate_limits, http_faults], client_max_size=1 << 20)
     app[RIG_KEY] = rig
     r = app.router
     r.add_post("/v1/sessions/token", la_token)
@@ -565,6 +661,7 @@ def make_app(rig: Rig) -> web.Application:
     r.add_delete("/v1/sessions", la_stop)
     r.add_get("/v1/sessions", la_list_sessions)
     r.add_get("/v1/sessions/{session_id}", la_get_session)
+    r.add_get("/v1/sessions/{session_id}/transcript", la_transcript)
     r.add_get("/v1/avatars", la_avatars)
     r.add_get("/v1/avatars/public", la_public_avatars)
     r.add_get("/v1/voices", la_voices)
@@ -577,6 +674,7 @@ def make_app(rig: Rig) -> web.Application:
     for action in ("interrupt", "keep_alive", "stop", "start_listening", "stop_listening"):
         r.add_post(f"/v1/streaming.{action}", v1_simple)
     r.add_get("/v1/streaming.list", v1_list)
+    r.add_get("/v1/ws/streaming.chat", v1_voice_chat)
     r.add_get("/v1/streaming/avatar.list", v1_avatar_list)
     r.add_get("/rig/state", rig_state)
     r.add_post("/rig/faults", rig_faults)

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 STANDING_KINDS = {
     "http",  # endpoint, status (401/429/500/...), delay_s, error (heygen error name)
-    "tracks_late",  # seconds
+    "join_late",  # seconds: the next session's avatar joins its room this late
+    "tracks_late",  # seconds: the avatar joins, then publishes this late
     "tracks_never",
     "wrong_livekit_secret",
     "session_ends_after",  # seconds

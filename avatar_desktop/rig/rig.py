@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import subprocess
 import tempfile
 import time
@@ -28,10 +29,37 @@ from .faults import (
 )
 from .livekit_binary import find_livekit_server
 from .livekit_process import LiveKitPorts, LiveKitServer
+from .rate_limits import RateLimiter
 from .sessions import Session, SessionRegistry
 from .tokens import SessionTokens, livekit_token
+from .v1_voice_chat import relay_user_speech
 
 log = logging.getLogger(__name__)
+
+
+# How long the avatar takes to join its room after a session starts, in seconds (low, high).
+# Real avatars take seconds (the official LiveAvatar SDK waits up to 30 s for them, contract.md
+# §2.1); a far-away region takes longer. Each session draws its own delay in the range.
+JOIN_DELAYS: dict[str, tuple[float, float]] = {
+    "instant": (0.0, 0.0),
+    "normal": (1.0, 4.0),
+    "slow-region": (10.0, 25.0),
+}
+
+
+def parse_join_delay(text: str) -> tuple[float, float]:
+    """A plan name of ``JOIN_DELAYS``, one number of seconds, or a range ``LOW-HIGH``."""
+    if text in JOIN_DELAYS:
+        return JOIN_DELAYS[text]
+    low, _, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        known = ", ".join(sorted(JOIN_DELAYS))
+        raise ValueError(f"{text!r} is not a join delay ({known}, S or LOW-HIGH)") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise ValueError(f"join delay {text!r}: need 0 <= LOW <= HIGH")
+    return bounds
 
 
 @dataclass
@@ -39,7 +67,11 @@ class RigOptions:
     host: str
     port: int
     api_key: str = "demo-key"
-    session_idle_timeout_s: float = 300.0
+    session_idle_timeout_s: float = 300.0  # LiveAvatar's 5 minutes (contract.md §3)
+    v1_idle_timeout_s: float = 120.0  # v1's activity_idle_timeout default (§4.8)
+    avatar_join_delay_s: tuple[float, float] = JOIN_DELAYS["normal"]
+    seed: int | None = None  # for the join delays' jitter
+    rate_limit_per_s: int = 20  # per caller and endpoint; the real numbers are SILENT (§1.1)
     max_session_duration_s: float = 3600.0
     sandbox_duration_s: float = 60.0  # "ends after about a minute" (contract.md §3)
     credits: float = 1000.0  # the account's balance
@@ -84,6 +116,10 @@ class Rig:
             self.network = NetworkFaults(iface, options.port, self.ports.signal)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._server_lock = asyncio.Lock()
+        self._jitter = random.Random(options.seed)
+        self.rate_limiter = (
+            RateLimiter(options.rate_limit_per_s) if options.rate_limit_per_s > 0 else None
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -116,8 +152,8 @@ class Rig:
             return "wrong-secret-" + "x" * 32
         return self.server.api_secret
 
-    async def start_session(self, session: Session) -> None:
-        """Creates the room, mints tokens and sends the avatar in, as HeyGen's backend does."""
+    async def open_room(self, session: Session) -> None:
+        """Creates the session's room and mints its tokens, as HeyGen's backend does."""
         lk = self.server
         lkapi = lk.api_client()
         try:
@@ -129,10 +165,22 @@ class Rig:
         session.client_token = livekit_token(
             lk.api_key, self._livekit_secret_for_client(), session.room, session.client_identity
         )
-        agent_identity = f"liveavatar-agent-{session.session_id}"
-        session.agent_token = livekit_token(lk.api_key, lk.api_secret, session.room, agent_identity)
-        config = self._avatar_config(session, agent_identity)
-        session.avatar = AvatarProcess(config, self.workdir / "avatars")
+        session.agent_token = livekit_token(
+            lk.api_key, lk.api_secret, session.room, session.agent_identity
+        )
+
+    async def start_session(self, session: Session) -> None:
+        """Sends the avatar into the session's room: it joins after this session's join
+        delay, and the clock of a billed session starts."""
+        config = self._avatar_config(session)
+
+        def on_report(report: dict[str, Any]) -> None:
+            if report.get("event") == "user_speech":
+                relay_user_speech(session, bool(report.get("speaking")))
+            elif report.get("event") == "said" and isinstance(report.get("text"), str):
+                session.said(str(report.get("role", "avatar")), report["text"])
+
+        session.avatar = AvatarProcess(config, self.workdir / "avatars", on_report)
         await session.avatar.start()
         session.status = "active"
         session.started_at = time.time()
@@ -141,20 +189,32 @@ class Rig:
         if ends is not None:
             session.ends_at = time.monotonic() + float(ends.params.get("seconds", 10))
 
-    def _avatar_config(self, session: Session, agent_identity: str) -> AvatarConfig:
+    def _join_delay(self) -> float:
+        late = self.faults.take("join_late")
+        if late is not None:
+            return float(late.params.get("seconds", 10))
+        low, high = self.options.avatar_join_delay_s
+        return round(self._jitter.uniform(low, high), 2)
+
+    def _avatar_config(self, session: Session) -> AvatarConfig:
         req = session.request
         lk = self.server
         if session.flavor == "liveavatar":
             quality = str((req.get("video_settings") or {}).get("quality", "high"))
-            codec = str((req.get("video_settings") or {}).get("encoding", "VP8"))
+            # LiveAvatar encodes H264 unless asked for VP8 (contract.md §1.3).
+            codec = str((req.get("video_settings") or {}).get("encoding", "H264"))
             persona = req.get("avatar_persona") or {}
             language = str(persona.get("language") or "en")
             ptt = req.get("interactivity_type") == "PUSH_TO_TALK"
+            room_microphone = True
         else:
             quality = str(req.get("quality", "high"))
-            codec = str(req.get("video_encoding", "VP8"))
+            codec = str(req.get("video_encoding", "VP8"))  # v1's documented default (§4.2)
             language = str(req.get("language") or "en")
-            ptt = False
+            ptt = False  # v1 asks for push-to-talk on the voice-chat websocket (§4.4)
+            # The microphone reaches v1 over LiveKit only when the session asked for that
+            # transport; otherwise it comes as audio frames on the websocket (§4.5).
+            room_microphone = req.get("ia_is_livekit_transport") is True
         width, height = QUALITY_SIZES.get(quality, QUALITY_SIZES["high"])
         late = self.faults.take("tracks_late")
         never = self.faults.take("tracks_never")
@@ -163,16 +223,14 @@ class Rig:
             flavor=session.flavor,
             ws_url=lk.ws_url,
             avatar_token=livekit_token(lk.api_key, lk.api_secret, session.room, AVATAR_IDENTITY),
-            agent_token=(
-                livekit_token(lk.api_key, lk.api_secret, session.room, agent_identity)
-                if session.flavor == "liveavatar"
-                else None
-            ),
+            agent_token=session.agent_token if session.flavor == "liveavatar" else None,
             width=width,
             height=height,
             codec=codec,
             language=language,
             push_to_talk=ptt,
+            room_microphone=room_microphone,
+            join_delay_s=self._join_delay(),
             tracks_delay_s=float(late.params.get("seconds", 3)) if late else 0.0,
             tracks_never=never is not None,
         )
@@ -213,12 +271,12 @@ class Rig:
             for session in self.sessions.open_sessions():
                 idle = now - session.last_activity
                 if session.status != "active":
-                    if idle > self.options.session_idle_timeout_s:  # created, never started
+                    if idle > self.idle_timeout(session):  # created, never started
                         await self.stop_session(session, "IDLE_TIMEOUT", status="expired")
                     continue
                 if session.ends_at is not None and now >= session.ends_at:
                     await self.stop_session(session, "SERVER_ERROR")
-                elif idle > self.options.session_idle_timeout_s:
+                elif idle > self.idle_timeout(session):
                     await self.stop_session(session, "IDLE_TIMEOUT", status="expired")
                 elif (
                     session.started_at is not None
@@ -229,6 +287,13 @@ class Rig:
                     await self.stop_session(session, "NO_CREDITS", status="expired")
                 elif session.avatar is not None and not session.avatar.alive:
                     await self.stop_session(session, "SERVER_ERROR")
+
+    def idle_timeout(self, session: Session) -> float:
+        """LiveAvatar's fixed 5 minutes; v1's ``activity_idle_timeout`` or its default."""
+        if session.flavor == "v1":
+            asked = session.request.get("activity_idle_timeout")
+            return float(asked) if isinstance(asked, int) else self.options.v1_idle_timeout_s
+        return self.options.session_idle_timeout_s
 
     def _duration_limit(self, session: Session) -> float:
         if session.sandbox:
@@ -339,7 +404,9 @@ class Rig:
                 rooms.append({"error": repr(exc)})
             finally:
                 await lkapi.aclose()
-        sessions = [s.summary() for s in self.sessions.all()]
+        sessions = [
+            {**s.summary(), "idle_timeout_s": self.idle_timeout(s)} for s in self.sessions.all()
+        ]
         return {
             "server": {
                 "running": self.server.running,

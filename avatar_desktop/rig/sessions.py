@@ -78,12 +78,27 @@ class Session:
     avatar: AvatarProcess | None = None
     ends_at: float | None = None  # monotonic; a fault that ends it from the server side
     ended_at: float | None = None  # wall clock
+    token_id: str | None = None  # v1: the create_token token that made it (its jti)
+    voice_chats: list[Any] = field(default_factory=list)  # v1: open voice-chat websockets
+    transcript: list[dict[str, Any]] = field(default_factory=list)  # LiveAvatar's shape (§1.2)
+
+    def said(self, role: str, text: str) -> None:
+        now = time.time()
+        self.transcript.append({
+            "role": role, "transcript": text, "absolute_timestamp": int(now),
+            "relative_timestamp": int(now - (self.started_at or self.created_at)),
+        })  # fmt: skip
 
     def __post_init__(self) -> None:
         if not self.session_id:
             self.session_id = str(uuid.uuid4() if self.flavor == "liveavatar" else uuid.uuid1())
         self.room = f"{self.flavor}-{self.session_id[:12]}"
         self.client_identity = f"user-{self.session_id[:8]}"
+
+    @property
+    def agent_identity(self) -> str:
+        """LiveAvatar's agent participant, which its web SDK waits for (contract.md §2.1)."""
+        return f"liveavatar-agent-{self.session_id}"
 
     @property
     def billed_seconds(self) -> float:
@@ -114,6 +129,9 @@ class Session:
             "avatar": self.avatar.counters if self.avatar is not None else {},
             "avatar_alive": self.avatar.alive if self.avatar is not None else False,
             "avatar_pid": self.avatar.pid if self.avatar is not None else None,
+            "voice_chats": len(self.voice_chats),
+            "join_delay_s": self.avatar.config.join_delay_s if self.avatar is not None else None,
+            "video_codec": self.avatar.config.codec if self.avatar is not None else None,
         }
 
 

@@ -142,6 +142,8 @@ class ProviderScript:
     stop_by_id_delay_s: float = 0.0
     avatars: list[tuple[str, str]] = field(default_factory=lambda: [("a-1", "Anna")])
     end_reasons: dict[str, str] = field(default_factory=dict)  # what the service would say
+    outside_events: list[AvatarEvent] = field(default_factory=list)  # delivered by listen()
+    listen_errors: list[AvatarServiceError] = field(default_factory=list)  # raised first
 
 
 class FakeProvider:
@@ -153,6 +155,8 @@ class FakeProvider:
         self.stopped: list[str] = []
         self.texts: list[tuple[str, TextMode]] = []
         self.open: set[str] = set()
+        self.listens = 0
+        self.push_to_talk_calls: list[bool] = []
         self._ids = itertools.count(1)
 
     async def start_session(self, settings: SessionSettings) -> SessionGrant:
@@ -164,6 +168,13 @@ class FakeProvider:
         session_id = f"s{next(self._ids)}"
         self.open.add(session_id)
         return SessionGrant(session_id, "ws://rig", "token", "avatar", None)
+
+    async def listen(self, grant: SessionGrant, deliver: Callable[[AvatarEvent], None]) -> None:
+        self.listens += 1
+        if self.script.listen_errors:
+            raise self.script.listen_errors.pop(0)
+        for event in self.script.outside_events:
+            deliver(event)
 
     async def keep_alive(self, grant: SessionGrant) -> None:
         return None
@@ -208,6 +219,7 @@ class FakeProvider:
         await publish(b"interrupt", "chat")
 
     async def push_to_talk(self, grant: SessionGrant, active: bool, publish: Publish) -> None:
+        self.push_to_talk_calls.append(active)
         await publish(b"ptt", "chat")
 
     def parse_event(self, data: bytes, topic: str) -> AvatarEvent | None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
+from avatar_desktop.core.events import SpeechActivity
 from avatar_desktop.core.ledger import SessionLedger
 from avatar_desktop.core.media_port import DataReceived, Disconnected, MediaCommandFailed
 from avatar_desktop.core.provider_port import SessionSettings
@@ -351,4 +352,40 @@ async def test_a_room_that_went_away_is_not_retried_when_the_service_says_why() 
     await until(lambda: not controller.running)
     assert controller.view().error is ErrorKind.NO_CREDITS
     assert len(provider.started) == 1
+    await controller.close()
+
+
+async def test_push_to_talk_is_the_sessions_mode_and_otherwise_only_gates_the_mic() -> None:
+    controller, provider, media, _changes = make()
+    controller.voice.push_to_talk = True
+    assert await controller.start()
+    await until(lambda: controller.state is S.LIVE)
+    assert provider.started[-1].push_to_talk is True  # asked of the service with the session
+    await controller.push_to_talk(True)
+    await controller.push_to_talk(False)
+    assert provider.push_to_talk_calls == [True, False]
+    await controller.stop()
+    await until(lambda: controller.state is S.IDLE)
+    controller.voice.push_to_talk = False
+    assert await controller.start()
+    await until(lambda: controller.state is S.LIVE)
+    await controller.set_push_to_talk_mode(True)  # switched on mid-session: the mic only
+    await controller.push_to_talk(True)
+    await controller.push_to_talk(False)
+    assert provider.push_to_talk_calls == [True, False], "a conversation session was sent PTT"
+    assert media.current.muted[-1] is True
+    await controller.close()
+
+
+async def test_the_channel_outside_the_room_delivers_events_and_its_loss_is_not_a_failure() -> None:
+    script = ProviderScript(
+        outside_events=[SpeechActivity("user", True)],
+        listen_errors=[AvatarServiceError(ErrorKind.NETWORK, "the voice-chat socket failed")],
+    )
+    controller, provider, _media, changes = make(FakeProvider(script))
+    assert await controller.start()
+    await until(lambda: controller.status.user_speaking, 3.0)  # after one failed open, 1 s
+    assert provider.listens == 2
+    assert controller.state is S.LIVE and "failed" not in path(changes)
+    assert any("voice-chat socket failed" in e.text for e in controller.journal.entries)
     await controller.close()

@@ -21,6 +21,7 @@ from avatar_desktop.core.session_state import SessionState, StateChange
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.heygen_streaming import HeygenStreamingProvider
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
+from avatar_desktop.rig.avatar.brain import long_answer, reply_to
 from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
 from tests.rig_harness import RigHandle
 
@@ -69,7 +70,7 @@ async def harness(rig: RigHandle, tmp_path: Path) -> AsyncIterator[Harness]:
 
     controller = SessionController(
         provider, media_factory, SessionSettings(quality="low"),
-        timing=Timing(first_frame_deadline_s=5, keep_alive_s=2),
+        timing=Timing(first_frame_deadline_s=10, keep_alive_s=2),  # the avatar joins in 1-4 s
         retry=RetryPolicy(base_delay_s=0.5, max_delay_s=2, max_attempts=4),
         ledger=SessionLedger(tmp_path / "ledger.json"),
     )  # fmt: skip
@@ -94,9 +95,11 @@ async def test_start_live_text_both_modes_interrupt_stop(harness: Harness, rig: 
     lines = [(ln.speaker, ln.text) for ln in c.conversation.lines]
     assert lines == [("user", "Hello there, nice to meet you."),
                      ("avatar", "Hello there, nice to meet you.")]  # fmt: skip
+    expected, language = reply_to("¿Qué tal estás?", "en")  # the brain's answer to *that* text
+    assert language == "es"
     await c.send_text("¿Qué tal estás?", "talk")
     await harness.until(lambda: len(c.conversation.lines) == 4)
-    assert c.conversation.lines[3].text.startswith("Me dijiste")
+    assert c.conversation.lines[3].text == expected
     await harness.until(lambda: c.status.avatar_speaking)
     await c.interrupt()
     await harness.until(lambda: not c.status.avatar_speaking, 5)
@@ -172,7 +175,7 @@ async def test_rate_limit_and_server_errors_back_off_then_succeed(
 async def test_server_ended_session_is_replaced_by_a_new_one(
     harness: Harness, rig: RigHandle
 ) -> None:
-    rig.fault(kind="session_ends_after", seconds=3, count=1)
+    rig.fault(kind="session_ends_after", seconds=9, count=1)  # from /start
     c = harness.controller
     await c.start()
     await harness.until_state(S.LIVE)
@@ -214,7 +217,7 @@ async def test_server_down_for_long_says_so_then_a_new_session_once_back(
 ) -> None:
     c = harness.controller
     c.retry = RetryPolicy(base_delay_s=1, max_delay_s=4, max_attempts=12)
-    c.timing = Timing(first_frame_deadline_s=5, resume_timeout_s=8)
+    c.timing = Timing(first_frame_deadline_s=10, resume_timeout_s=8)
     await c.start()
     await harness.until_state(S.LIVE)
     first = c.grant.session_id if c.grant else None
@@ -269,7 +272,8 @@ async def test_streaming_v1_backend_goes_live_and_talks(rig: RigHandle) -> None:
         await harness.until(lambda: any(ln.speaker == "avatar" and ln.final
                                         for ln in controller.conversation.lines))  # fmt: skip
         said = [ln.text for ln in controller.conversation.lines if ln.speaker == "avatar"]
-        assert said[0].startswith("You said: Tell me a story")
+        # The demo's long answer: each of its words came as a v1 avatar_talking_message.
+        assert said[0] == reply_to("Tell me a story")[0] == long_answer("en")
         await controller.stop()
         assert harness.states[-2:] == [S.ENDING, S.IDLE]
         assert await provider.active_session_ids() == []

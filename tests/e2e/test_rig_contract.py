@@ -4,6 +4,7 @@ so the emulator and the client cannot agree with each other while both drift fro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -12,8 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from livekit import rtc
 
+from avatar_desktop.rig.avatar.brain import reply_to
 from avatar_desktop.rig.sessions import DEMO_AVATAR_EN, SANDBOX_AVATAR_ID
+from tests.probe_client import ProbeClient
 from tests.rig_harness import RigHandle, running_rig
 
 pytestmark = pytest.mark.e2e
@@ -161,3 +165,118 @@ def test_credits_run_out(free_port: int) -> None:
         assert time.monotonic() - started < 15
         again = token(http, poor)
         assert again.status_code == 402 and "credits" in again.json()["message"]
+
+
+def started_session(http: httpx.Client, rig: RigHandle, **body: Any) -> tuple[str, dict[str, str]]:
+    issued = token(http, rig, **body).json()["data"]
+    bearer = {"Authorization": f"Bearer {issued['session_token']}"}
+    assert http.post("/v1/sessions/start", headers=bearer).status_code == 201
+    return str(issued["session_id"]), bearer
+
+
+def test_rate_limits_are_per_caller_and_endpoint_in_one_second_windows(free_port: int) -> None:
+    with (
+        running_rig(free_port, "--rate-limit", "3") as limited,
+        httpx.Client(base_url=limited.base_url, timeout=30) as http,
+    ):
+        answers = [http.get("/v1/users/credits", headers=key(limited)) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert all(a.headers["X-RateLimit-Reset"] == "1" for a in answers)  # both, §1.1
+        assert answers[-1].headers["Retry-After"] == "1"
+        assert answers[-1].json()["code"] == 4029
+        assert http.get("/v1/contexts", headers=key(limited)).status_code == 200  # per endpoint
+        other_caller = http.get("/v1/users/credits", headers={"X-API-KEY": "someone-else"})
+        assert other_caller.status_code == 403  # counted apart: refused for its key, not 429
+        time.sleep(1.1)
+        assert http.get("/v1/users/credits", headers=key(limited)).status_code == 200
+
+
+def test_delete_sessions_stops_the_bearers_session(rig: RigHandle, http: httpx.Client) -> None:
+    session_id, bearer = started_session(http, rig)
+    deleted = http.delete("/v1/sessions", headers=bearer)  # SDK demo and SK (§1.2, §5.7)
+    assert deleted.status_code == 200
+    assert rig.session(session_id)["status"] == "stopped"
+
+
+async def test_the_transcript_holds_both_sides_and_filters_by_time(rig: RigHandle) -> None:
+    async with httpx.AsyncClient(base_url=rig.base_url, timeout=30) as http:
+        body = {"mode": "FULL", "avatar_id": DEMO_AVATAR_EN, "avatar_persona": {}}
+        issued = (await http.post("/v1/sessions/token", headers=key(rig), json=body)).json()
+        bearer = {"Authorization": f"Bearer {issued['data']['session_token']}"}
+        room = (await http.post("/v1/sessions/start", headers=bearer)).json()["data"]
+        session_id = issued["data"]["session_id"]
+        transcript = f"/v1/sessions/{session_id}/transcript"
+        probe = ProbeClient()
+        try:
+            empty = (await http.get(transcript, headers=key(rig))).json()["data"]
+            assert empty == {"session_active": True, "transcript_data": []}
+            await probe.connect(room["livekit_url"], room["livekit_client_token"])
+            await probe.wait_for_video(1, timeout_s=20)
+            await probe.send({"event_type": "avatar.speak_response", "text": "Who are you?"})
+            await probe.wait_for_event("avatar.speak_started")
+            data = (await http.get(transcript, headers=key(rig))).json()["data"]
+            lines = data["transcript_data"]
+            assert [(x["role"], x["transcript"]) for x in lines] == [
+                ("user", "Who are you?"), ("avatar", reply_to("Who are you?")[0])]  # fmt: skip
+            assert set(lines[0]) == {"role", "transcript", "absolute_timestamp",
+                                     "relative_timestamp"}  # fmt: skip
+            assert 0 <= lines[0]["relative_timestamp"] <= lines[1]["relative_timestamp"] < 60
+            later = {"start_timestamp": str(data["next_timestamp"] + 60)}
+            none = (await http.get(transcript, headers=key(rig), params=later)).json()["data"]
+            assert none["transcript_data"] == []
+            unknown = await http.get("/v1/sessions/nope/transcript", headers=key(rig))
+            assert unknown.status_code == 404
+        finally:
+            await probe.close()
+            await http.post("/v1/sessions/stop", headers=bearer)
+        ended = (await http.get(transcript, headers=key(rig))).json()["data"]
+        assert ended["session_active"] is False and len(ended["transcript_data"]) == 2
+
+
+async def test_the_avatar_joins_after_its_delay_agent_first_and_streams_h264(
+    rig: RigHandle,
+) -> None:
+    rig.fault(kind="join_late", seconds=4, count=1)
+    async with httpx.AsyncClient(base_url=rig.base_url, timeout=30) as http:
+        body = {"mode": "FULL", "avatar_id": DEMO_AVATAR_EN, "avatar_persona": {}}
+        issued = (await http.post("/v1/sessions/token", headers=key(rig), json=body)).json()
+        bearer = {"Authorization": f"Bearer {issued['data']['session_token']}"}
+        started_at = time.monotonic()
+        room = (await http.post("/v1/sessions/start", headers=bearer)).json()["data"]
+        session_id = issued["data"]["session_id"]
+        probe = ProbeClient()
+        try:
+            await probe.connect(room["livekit_url"], room["livekit_client_token"])
+            seen: list[tuple[float, set[str]]] = []
+            while time.monotonic() - started_at < 8 and "heygen" not in (
+                seen[-1][1] if seen else set()
+            ):
+                seen.append((time.monotonic() - started_at,
+                             set(probe.room.remote_participants)))  # fmt: skip
+                await asyncio.sleep(0.1)
+            agent = f"liveavatar-agent-{session_id}"
+            agent_at = next(t for t, who in seen if agent in who)
+            avatar_at = next(t for t, who in seen if "heygen" in who)
+            assert 1.0 <= agent_at < avatar_at, seen[::5]  # the agent first (§2.1)
+            assert 3.5 <= avatar_at <= 7.0, avatar_at
+            await probe.wait_for_video(1, timeout_s=10)
+            video = next(
+                p for p in probe.room.remote_participants["heygen"].track_publications.values()
+                if p.kind == rtc.TrackKind.KIND_VIDEO
+            )  # fmt: skip
+            assert video.mime_type.lower() == "video/h264"  # LiveAvatar's default (§1.3)
+            assert rig.session(session_id)["video_codec"] == "H264"
+        finally:
+            await probe.close()
+            await http.post("/v1/sessions/stop", headers=bearer)
+
+
+def test_default_join_delays_are_a_few_seconds_with_jitter(rig: RigHandle) -> None:
+    with httpx.Client(base_url=rig.base_url, timeout=30) as http:
+        delays = []
+        for _ in range(3):
+            session_id, bearer = started_session(http, rig, video_settings={"encoding": "VP8"})
+            delays.append(rig.session(session_id)["join_delay_s"])
+            assert rig.session(session_id)["video_codec"] == "VP8"  # when asked
+            http.post("/v1/sessions/stop", headers=bearer)
+    assert all(1.0 <= d <= 4.0 for d in delays) and len(set(delays)) > 1, delays

@@ -158,7 +158,7 @@ async def test_token_signed_with_the_wrong_secret_is_refused(
 async def test_server_ended_session_sends_session_stopped_and_deletes_the_room(
     rig: RigHandle, http: httpx.AsyncClient
 ) -> None:
-    rig.fault(kind="session_ends_after", seconds=4, count=1)
+    rig.fault(kind="session_ends_after", seconds=8, count=1)  # the avatar is in by then
     async with live_probe(rig, http) as (sid, probe):
         await probe.wait_for_event("session.stopped", timeout_s=15)
         stopped = next(e for _, e in probe.events if e.get("event_type") == "session.stopped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ import httpx
 import numpy as np
 import pytest
 
+from avatar_desktop.rig.avatar.brain import reply_to
 from avatar_desktop.rig.avatar.speech import SpeechSynthesizer
 from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
 from tests.probe_client import ProbeClient
@@ -58,10 +60,10 @@ async def start_liveavatar(
     return token_data["session_id"], token, started.json()["data"]
 
 
-@pytest.fixture
-async def live(rig: RigHandle) -> AsyncIterator[LiveSession]:
+@contextlib.asynccontextmanager
+async def live_session(rig: RigHandle, **request: Any) -> AsyncIterator[LiveSession]:
     async with httpx.AsyncClient(base_url=rig.base_url, timeout=20) as http:
-        session_id, token, data = await start_liveavatar(http, rig.api_key)
+        session_id, token, data = await start_liveavatar(http, rig.api_key, **request)
         probe = ProbeClient()
         session = LiveSession(session_id, token, data, http, probe)
         try:
@@ -72,6 +74,12 @@ async def live(rig: RigHandle) -> AsyncIterator[LiveSession]:
             await probe.close()
             stopped = await http.post("/v1/sessions/stop", headers=session.bearer())
             assert stopped.status_code == 200
+
+
+@pytest.fixture
+async def live(rig: RigHandle) -> AsyncIterator[LiveSession]:
+    async with live_session(rig) as session:
+        yield session
 
 
 def rms_between(probe: ProbeClient, start: float, end: float) -> float:
@@ -124,6 +132,8 @@ async def test_speak_response_answers_in_the_users_language_and_interrupt_cuts(
     live: LiveSession,
 ) -> None:
     probe = live.probe
+    expected, language = reply_to("Hola, ¿cómo estás hoy?", "en")  # the avatar speaks English
+    assert language == "es"
     mark = len(probe.events)
     await live.command("avatar.speak_response", text="Hola, ¿cómo estás hoy?")
     await probe.wait_for_event("avatar.speak_started", after=mark)
@@ -132,7 +142,7 @@ async def test_speak_response_answers_in_the_users_language_and_interrupt_cuts(
     answer = [
         e["text"] for _, e in probe.events[mark:] if e.get("event_type") == "avatar.transcription"
     ]
-    assert answer and answer[0].startswith("Me dijiste: Hola")
+    assert answer and answer[0] == expected
     await live.command("avatar.interrupt")
     ended_at = await probe.wait_for_event("avatar.speak_ended", after=mark)
     ended = [e for _, e in probe.events[mark:] if e.get("event_type") == "avatar.speak_ended"]
@@ -162,10 +172,15 @@ async def test_microphone_reaches_the_avatar_which_detects_speech(
     await probe.wait_for_event("avatar.speak_started", after=mark)
 
 
-async def test_push_to_talk_is_acknowledged(live: LiveSession) -> None:
-    probe = live.probe
-    mark = len(probe.events)
-    await probe.send({"event_type": "user.start_push_to_talk", "session_id": live.session_id})
-    await probe.wait_for_event("user.push_to_talk_started", after=mark)
-    await probe.send({"event_type": "user.stop_push_to_talk", "session_id": live.session_id})
-    await probe.wait_for_event("user.push_to_talk_stopped", after=mark)
+async def test_push_to_talk_is_acknowledged_only_in_a_push_to_talk_session(
+    live: LiveSession, rig: RigHandle
+) -> None:
+    probe = live.probe  # a CONVERSATIONAL session (the default) refuses it (contract.md §2.3)
+    await probe.send({"event_type": "user.start_push_to_talk"})
+    await probe.wait_for_event("user.push_to_talk_start_failed")
+    async with live_session(rig, interactivity_type="PUSH_TO_TALK") as ptt:
+        await ptt.probe.send({"event_type": "user.start_push_to_talk"})  # as the SDK sends it
+        await ptt.probe.wait_for_event("user.push_to_talk_started")
+        await ptt.probe.send({"event_type": "user.stop_push_to_talk"})
+        await ptt.probe.wait_for_event("user.push_to_talk_stopped")
+        assert "user.push_to_talk_start_failed" not in ptt.probe.event_types()

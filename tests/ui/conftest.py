@@ -63,7 +63,7 @@ def ui(qtbot: QtBot, qloop: qasync.QEventLoop, rig: RigHandle) -> Iterator[UiHar
     engines = EngineHolder(None)
     controller = SessionController(
         provider, engines.factory, SessionSettings(quality="low"),
-        timing=Timing(first_frame_deadline_s=5),
+        timing=Timing(first_frame_deadline_s=10),  # the avatar joins in 1-4 s
         retry=RetryPolicy(base_delay_s=0.5, max_delay_s=2, max_attempts=4),
     )  # fmt: skip
     window = MainWindow(controller, engines.latest_frame, "rig", secrets=(rig.api_key,))

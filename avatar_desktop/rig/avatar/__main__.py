@@ -72,6 +72,8 @@ async def _handle(avatar: SyntheticAvatar, command: dict[str, Any], link: RigLin
         reply["duration_ms"] = utterance.duration_ms
     elif kind == "interrupt":
         avatar.interrupt()
+    elif kind == "voice_chat":
+        avatar.config.push_to_talk = bool(command.get("push_to_talk"))
     elif kind == "listening":
         avatar.counters.listening = bool(command.get("on"))
     elif kind == "publish_tracks":

@@ -37,6 +37,10 @@ from .voice import FRAME_SAMPLES, Utterance, Voice
 log = logging.getLogger(__name__)
 AVATAR_IDENTITY = "heygen"
 _TIME_MASK = (1 << 48) - 1
+_PUSH_TO_TALK_REFUSALS = {
+    "user.start_push_to_talk": "user.push_to_talk_start_failed",
+    "user.stop_push_to_talk": "user.push_to_talk_stop_failed",
+}
 
 
 @dataclass
@@ -52,6 +56,8 @@ class AvatarConfig:
     codec: str = "VP8"
     language: str = "en"
     push_to_talk: bool = False
+    room_microphone: bool = True  # False: the user's voice arrives another way (v1 websocket)
+    join_delay_s: float = 0.0  # from the session's start until the avatar is in the room
     tracks_delay_s: float = 0.0
     tracks_never: bool = False
 
@@ -113,12 +119,18 @@ class SyntheticAvatar:
         self.room.on("data_received", self._on_data)
         self.room.on("track_subscribed", self._on_track_subscribed)
         self.room.on("disconnected", self._on_disconnected)
+        # The agent is in the room before the avatar shows up (LiveAvatar's web SDK waits for
+        # both, contract.md §2.1): it comes halfway through the join delay.
+        if await self._stopped_within(self.config.join_delay_s / 2):
+            return
         if self.config.agent_token:
-            # HeyGen's agent is in the room before the avatar shows up (its web SDK waits for both).
             self.agent_room = rtc.Room()
             await self.agent_room.connect(
                 self.config.ws_url, self.config.agent_token, rtc.RoomOptions(auto_subscribe=False)
             )
+        if await self._stopped_within(self.config.join_delay_s / 2):
+            await self.close()
+            return
         await self.room.connect(self.config.ws_url, self.config.avatar_token)
         self.report({"event": "joined", "identity": self.room.local_participant.identity})
         if not self.config.tracks_never:
@@ -129,6 +141,12 @@ class SyntheticAvatar:
 
     def stop(self) -> None:
         self._done.set()
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        """Waits ``seconds`` unless told to stop first; True when told to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._done.wait(), seconds)
+        return self._done.is_set()
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -222,6 +240,7 @@ class SyntheticAvatar:
 
     def _on_speech_started(self, utterance: Utterance) -> None:
         self.counters.speaking = True
+        self.report({"event": "said", "role": "avatar", "text": utterance.text})
         if self.config.flavor == "liveavatar":
             self._send_event("avatar.speak_started", text=utterance.text)
             self._send_event("avatar.transcription", text=utterance.text)
@@ -272,12 +291,17 @@ class SyntheticAvatar:
         if kind == "avatar.speak_text" and isinstance(text, str):
             self._spawn(self.say(text), "say")
         elif kind == "avatar.speak_response" and isinstance(text, str):
+            self.report({"event": "said", "role": "user", "text": text})
             reply, language = brain.reply_to(text, self.config.language)
             self._spawn(self.say(reply, language), "answer")
         elif kind == "avatar.interrupt":
             self.interrupt()
         elif kind in ("avatar.start_listening", "avatar.stop_listening"):
             self.counters.listening = kind == "avatar.start_listening"
+        elif kind in _PUSH_TO_TALK_REFUSALS and not self.config.push_to_talk:
+            # Only push-to-talk sessions take these (LiveAvatar's interactivity_type, v1's
+            # voice-chat flag): LiveAvatar says it failed, v1 stays silent.
+            self._user_event(_PUSH_TO_TALK_REFUSALS[kind], reason="not a push-to-talk session")
         elif kind == "user.start_push_to_talk":
             self._start_push_to_talk()
         elif kind == "user.stop_push_to_talk":
@@ -303,10 +327,9 @@ class SyntheticAvatar:
     def _user_event(self, event_type: str, **fields: Any) -> None:
         if self.config.flavor == "liveavatar":
             self._send_event(event_type, **fields)
-        else:
-            v1_names = {"user.speak_started": "user_start", "user.speak_ended": "user_stop"}
-            if event_type in v1_names:
-                self._send_v1(v1_names[event_type])
+        elif event_type in ("user.speak_started", "user.speak_ended"):
+            # v1 says it on the voice-chat websocket, which the rig serves (contract.md §4.4).
+            self.report({"event": "user_speech", "speaking": event_type == "user.speak_started"})
 
     def _answer_speech(self, seconds: float) -> None:
         self._spawn(self.say(brain.reply_to_speech(seconds, self.config.language)), "answer")
@@ -318,7 +341,7 @@ class SyntheticAvatar:
         _publication: rtc.RemoteTrackPublication,
         participant: rtc.RemoteParticipant,
     ) -> None:
-        if track.kind == rtc.TrackKind.KIND_AUDIO:
+        if track.kind == rtc.TrackKind.KIND_AUDIO and self.config.room_microphone:
             self._spawn(self._listen(track, participant.identity), f"listen-{participant.identity}")
 
     async def _listen(self, track: rtc.Track, identity: str) -> None:
