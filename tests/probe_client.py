@@ -40,6 +40,7 @@ class ProbeClient:
     audio: list[AudioSample] = field(default_factory=list)
     events: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     raw_data: list[bytes] = field(default_factory=list)
+    senders: set[str] = field(default_factory=set)  # who sent the data packets
     room_events: list[tuple[float, str]] = field(default_factory=list)
     disconnect_reasons: list[str] = field(default_factory=list)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -94,6 +95,8 @@ class ProbeClient:
 
     def _on_data(self, packet: rtc.DataPacket) -> None:
         self.raw_data.append(packet.data)
+        if packet.participant is not None:
+            self.senders.add(packet.participant.identity)
         try:
             decoded = json.loads(packet.data)
         except (UnicodeDecodeError, json.JSONDecodeError):

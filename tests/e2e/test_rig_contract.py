@@ -214,6 +214,7 @@ async def test_the_transcript_holds_both_sides_and_filters_by_time(rig: RigHandl
             await probe.wait_for_video(1, timeout_s=20)
             await probe.send({"event_type": "avatar.speak_response", "text": "Who are you?"})
             await probe.wait_for_event("avatar.speak_started")
+            assert probe.senders == {f"liveavatar-agent-{session_id}"}  # events: the agent's
             data = (await http.get(transcript, headers=key(rig))).json()["data"]
             lines = data["transcript_data"]
             assert [(x["role"], x["transcript"]) for x in lines] == [

@@ -267,8 +267,13 @@ class SyntheticAvatar:
 
     # -- data in/out -----------------------------------------------------------------------
     def _publish(self, payload: bytes, topic: str = "") -> None:
+        # LiveAvatar's events come from its agent participant (contract.md §2.1: the sender is
+        # SILENT in the sources and the SDK does not check it; the agent is the one that hears
+        # the commands and speaks for the avatar), v1's from the avatar itself.
+        room = self.agent_room if self.agent_room is not None else self.room
+
         async def send() -> None:
-            await self.room.local_participant.publish_data(payload, reliable=True, topic=topic)
+            await room.local_participant.publish_data(payload, reliable=True, topic=topic)
 
         self._spawn(send(), "send-data")
 
