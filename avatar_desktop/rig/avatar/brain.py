@@ -210,12 +210,12 @@ _TOPICS: tuple[Topic, ...] = (
         ),
         {
             "en": (
-                "To use push-to-talk, turn it on in Settings. "
+                "To use push-to-talk, tick Push to talk under the picture. "
                 "Then hold the Space bar while the text box is not focused, or hold the Talk "
                 "button, and the avatar listens only while you hold it."
             ),
             "es": (
-                "Para usar pulsar para hablar, actívalo en la Configuración. "
+                "Para usar pulsar para hablar, marca Pulsar para hablar bajo la imagen. "
                 "Después mantén pulsada la barra espaciadora cuando el cuadro de texto no tenga "
                 "el foco, o mantén pulsado el botón Hablar, y el avatar solo escucha mientras lo "
                 "mantienes."
@@ -271,12 +271,12 @@ _TOPICS: tuple[Topic, ...] = (
         ),
         {
             "en": (
-                "Press Ctrl+D, or open Help and then Diagnostics, to see each connection step "
+                "Press Ctrl+D, or open View and then Diagnostics, to see each connection step "
                 "with its timings and the service's raw errors. "
                 "Your API key is never shown there."
             ),
             "es": (
-                "Pulsa Ctrl+D, o abre Ayuda y luego Diagnóstico, para ver cada paso de la "
+                "Pulsa Ctrl+D, o abre Ver y luego Diagnóstico, para ver cada paso de la "
                 "conexión con sus tiempos y los errores tal como los da el servicio. "
                 "Tu clave nunca aparece ahí."
             ),
