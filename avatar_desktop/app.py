@@ -83,13 +83,21 @@ class EngineHolder:
     def __init__(self, log_dir: Path | None) -> None:
         self.current: MediaEngine | None = None
         self._log_dir = log_dir
+        self._frame_size = (0, 0)
 
     def factory(self, on_event: Callable[[MediaEvent], None]) -> MediaPort:
         self.current = MediaEngine(on_event, self._log_dir)
+        self.current.request_frame_size(*self._frame_size)
         return self.current
 
-    def latest_frame(self) -> Frame | None:
+    def latest(self) -> Frame | None:
+        """The window's frame source (core.media_port.FrameSource): the current engine's."""
         return self.current.latest_frame() if self.current is not None else None
+
+    def request_size(self, width: int, height: int) -> None:
+        self._frame_size = (width, height)
+        if self.current is not None:
+            self.current.request_frame_size(width, height)
 
 
 def make_provider(backend: str, api_key: str, base_url: str | None) -> AvatarProvider:
@@ -243,7 +251,7 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
         timing=Timing(first_frame_deadline_s=settings.first_frame_deadline_s),
         ledger=SessionLedger(data_dir / "open-sessions.json"),
     )
-    window = MainWindow(controller, engines.latest_frame, backend.name, secrets=(backend.secret,))
+    window = MainWindow(controller, engines, backend.name, secrets=(backend.secret,))
 
     async def apply_settings(
         new: AppSettings, api_key: str | None, this_run_only: bool

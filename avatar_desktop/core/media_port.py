@@ -16,16 +16,28 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class Frame:
-    """An RGBA video frame, safe to keep."""
+    """A video frame in BGRA byte order (Qt's ``Format_RGB32`` on little-endian machines),
+    already scaled by the engine to fit the area its source was asked for.
+
+    ``pixels`` may be a view of memory the engine shares: valid, and left alone by the engine,
+    until the next frame is taken from the same source. Rows are ``stride`` bytes apart."""
 
     seq: int
     width: int
     height: int
     received_us: int  # wall clock when the engine received it (for latency)
-    rgba: bytes
+    pixels: bytes | memoryview
+    stride: int
 
 
-FrameSource = Callable[[], Frame | None]
+class FrameSource(Protocol):
+    """Where the view takes the newest frame from, and tells the size it shows frames at."""
+
+    def latest(self) -> Frame | None:
+        """The newest frame if there is one newer than the last taken, else None."""
+
+    def request_size(self, width: int, height: int) -> None:
+        """The display area in device pixels (0, 0: the stream's own size)."""
 
 
 @dataclass(frozen=True, kw_only=True)

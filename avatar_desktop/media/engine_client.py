@@ -31,6 +31,15 @@ _LINE_LIMIT = 8 * 1024 * 1024
 REPLY_TIMEOUT_S = 10.0
 
 
+# Frame buffers of engines that are gone, still mapped while the window holds a frame of theirs
+# (the frame's pixels are a view of the buffer): unmapped as soon as it lets go.
+_RETIRED_BUFFERS: list[FrameReader] = []
+
+
+def _close_retired_buffers() -> None:
+    _RETIRED_BUFFERS[:] = [reader for reader in _RETIRED_BUFFERS if not reader.close()]
+
+
 def engine_command(buffer_name: str) -> list[str]:
     if getattr(sys, "frozen", False):
         return [sys.executable, "--media-engine", buffer_name]
@@ -44,6 +53,7 @@ class MediaEngine:
         self._proc: asyncio.subprocess.Process | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._frames: FrameReader | None = None
+        self._frame_size = (0, 0)
         self._stopping = False
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Reply]] = {}
@@ -90,6 +100,7 @@ class MediaEngine:
         try:
             await self._await_ready(ready_timeout_s)
             self._frames = FrameReader(name)
+            self._frames.request_size(*self._frame_size)
         except (TimeoutError, OSError, ValueError, MediaCommandFailed) as exc:
             await self.kill()
             if isinstance(exc, MediaCommandFailed):
@@ -150,12 +161,20 @@ class MediaEngine:
 
     def _release_frames(self) -> None:
         if self._frames is not None:
-            self._frames.close()
             self._frames.unlink_if_orphaned()
+            _RETIRED_BUFFERS.append(self._frames)
             self._frames = None
+        _close_retired_buffers()
 
     def latest_frame(self) -> Frame | None:
+        if _RETIRED_BUFFERS:
+            _close_retired_buffers()
         return self._frames.latest() if self._frames is not None else None
+
+    def request_frame_size(self, width: int, height: int) -> None:
+        self._frame_size = (width, height)
+        if self._frames is not None:
+            self._frames.request_size(width, height)
 
     def frames_written(self) -> int:
         return self._frames.frames_written() if self._frames is not None else 0

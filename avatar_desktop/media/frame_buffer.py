@@ -1,9 +1,14 @@
 """The latest video frame, shared between the media engine process (writer) and the window
-(reader) through shared memory: a header and two RGBA slots.
+(reader) through shared memory: a header and three BGRA slots, so the picture is never copied
+on the window's side.
 
-Writer: fills the slot the reader is not pointed at, then publishes it by bumping a sequence
-counter (odd while the header changes, a seqlock). Reader: copies the published slot and checks
-the counter did not move meanwhile; a slow reader only ever sees the newest frame (capacity 1).
+Writer: fills a slot that is neither the published one nor the one the reader holds, then
+publishes it by bumping a sequence counter (odd while the header changes, a seqlock). Reader:
+takes the published slot, marks it held and hands out a view of it; it stays untouched until
+the reader takes the next one. A slow reader only ever sees the newest frame (capacity 1).
+
+The reader also writes the size it shows frames at (device pixels): the writer scales to fit
+it, so the window paints 1:1.
 """
 
 from __future__ import annotations
@@ -12,14 +17,33 @@ import contextlib
 import struct
 from multiprocessing import resource_tracker, shared_memory
 
+import numpy as np
+import numpy.typing as npt
+
 from avatar_desktop.core.media_port import Frame
 
 MAX_WIDTH, MAX_HEIGHT = 1920, 1088
+SLOTS = 3
 SLOT_BYTES = MAX_WIDTH * MAX_HEIGHT * 4
-# seq, slot, width, height, received_us (wall clock, for latency), frames_written
-_HEADER = struct.Struct("<QQQQQQ")
-HEADER_BYTES = 64
-TOTAL_BYTES = HEADER_BYTES + 2 * SLOT_BYTES
+# Written by the writer: seq, slot, width, height, stride, received_us (wall clock, for
+# latency), frames_written.
+_WRITER = struct.Struct("<QQQQQQQ")
+# Written by the reader, on a cache line of its own: held slot (-1: none), wanted width, height.
+_READER = struct.Struct("<qQQ")
+READER_OFFSET = 64
+HEADER_BYTES = 128
+TOTAL_BYTES = HEADER_BYTES + SLOTS * SLOT_BYTES
+
+
+def fit(source: tuple[int, int], area: tuple[int, int]) -> tuple[int, int]:
+    """The largest size of ``source``'s aspect inside ``area`` and the slot (even sides, so
+    chroma stays aligned); the source size itself when no area is asked for."""
+    width, height = source
+    area_w, area_h = area
+    if area_w <= 0 or area_h <= 0:
+        area_w, area_h = width, height
+    scale = min(area_w / width, area_h / height, MAX_WIDTH / width, MAX_HEIGHT / height)
+    return max(2, int(width * scale) & ~1), max(2, int(height * scale) & ~1)
 
 
 class FrameWriter:
@@ -30,26 +54,55 @@ class FrameWriter:
         self._seq = 0
         self._slot = 0
         self._frames = 0
-        _HEADER.pack_into(self._buf, 0, 0, 0, 0, 0, 0, 0)
+        self._next: tuple[int, int, int] | None = None
+        _WRITER.pack_into(self._buf, 0, 0, 0, 0, 0, 0, 0, 0)
+        _READER.pack_into(self._buf, READER_OFFSET, -1, 0, 0)
 
     @property
     def name(self) -> str:
         return self.shm.name
 
-    def write(self, width: int, height: int, rgba: bytes | memoryview, received_us: int) -> None:
-        size = width * height * 4
-        if width > MAX_WIDTH or height > MAX_HEIGHT or len(rgba) < size:
-            raise ValueError(f"frame {width}x{height} does not fit the shared buffer")
-        slot = 1 - self._slot
-        start = HEADER_BYTES + slot * SLOT_BYTES
+    def wanted_size(self) -> tuple[int, int]:
+        """The reader's display area in device pixels; (0, 0) before it said."""
         assert self._buf is not None
-        self._buf[start : start + size] = memoryview(rgba)[:size]
+        _held, width, height = _READER.unpack_from(self._buf, READER_OFFSET)
+        return int(width), int(height)
+
+    def begin(self, width: int, height: int) -> npt.NDArray[np.uint8]:
+        """A free slot as a (height, width * 4) array to draw the next frame into."""
+        if width > MAX_WIDTH or height > MAX_HEIGHT or width < 1 or height < 1:
+            raise ValueError(f"frame {width}x{height} does not fit the shared buffer")
+        assert self._buf is not None
+        held = _READER.unpack_from(self._buf, READER_OFFSET)[0]
+        slot = next(s for s in range(SLOTS) if s not in (self._slot, held))
+        start = HEADER_BYTES + slot * SLOT_BYTES
+        self._next = (slot, width, height)
+        view = np.frombuffer(self._buf, np.uint8, width * height * 4, start)
+        return view.reshape(height, width * 4)
+
+    def publish(self, received_us: int) -> None:
+        """Makes the frame drawn since ``begin`` the newest one."""
+        if self._next is None:
+            raise RuntimeError("publish without begin")
+        slot, width, height = self._next
+        self._next = None
         self._frames += 1
+        assert self._buf is not None
+        fields = (slot, width, height, width * 4, received_us, self._frames)
         self._seq += 1  # odd: header changing
-        _HEADER.pack_into(self._buf, 0, self._seq, slot, width, height, received_us, self._frames)
+        _WRITER.pack_into(self._buf, 0, self._seq, *fields)
         self._seq += 1
-        _HEADER.pack_into(self._buf, 0, self._seq, slot, width, height, received_us, self._frames)
+        _WRITER.pack_into(self._buf, 0, self._seq, *fields)
         self._slot = slot
+
+    def write(self, width: int, height: int, bgra: bytes | memoryview, received_us: int) -> None:
+        """Copies a whole BGRA frame in (tests, and sources that are already the right size)."""
+        size = width * height * 4
+        if len(bgra) < size:
+            raise ValueError(f"{len(bgra)} bytes are not a {width}x{height} frame")
+        target = self.begin(width, height)
+        target[:] = np.frombuffer(bgra, np.uint8, size).reshape(height, width * 4)
+        self.publish(received_us)
 
     def close(self) -> None:
         self._buf = None
@@ -67,25 +120,42 @@ class FrameReader:
 
     def frames_written(self) -> int:
         assert self.shm.buf is not None
-        return int(_HEADER.unpack_from(self.shm.buf, 0)[5])
+        return int(_WRITER.unpack_from(self.shm.buf, 0)[6])
+
+    def request_size(self, width: int, height: int) -> None:
+        buf = self.shm.buf
+        assert buf is not None
+        held = _READER.unpack_from(buf, READER_OFFSET)[0]
+        _READER.pack_into(buf, READER_OFFSET, held, max(0, width), max(0, height))
 
     def latest(self) -> Frame | None:
-        """The newest frame if it is newer than the last one read, else None."""
+        """The newest frame if it is newer than the last one taken, else None. Its pixels are
+        a view of shared memory, left alone by the writer until the next frame is taken."""
         buf = self.shm.buf
         assert buf is not None
         for _ in range(3):
-            seq, slot, width, height, received_us, _n = _HEADER.unpack_from(buf, 0)
+            seq, slot, width, height, stride, received_us, _n = _WRITER.unpack_from(buf, 0)
             if seq == self.last_seq or seq % 2 or width == 0:
                 return None
+            _held, want_w, want_h = _READER.unpack_from(buf, READER_OFFSET)
+            _READER.pack_into(buf, READER_OFFSET, slot, want_w, want_h)
+            # Published again meanwhile: the writer may not have seen the hold; take the newer.
+            if _WRITER.unpack_from(buf, 0)[0] != seq:
+                continue
+            self.last_seq = seq
             start = HEADER_BYTES + slot * SLOT_BYTES
-            data = bytes(buf[start : start + width * height * 4])
-            if _HEADER.unpack_from(buf, 0)[0] == seq:
-                self.last_seq = seq
-                return Frame(seq, width, height, received_us, data)
+            pixels = buf[start : start + stride * height]
+            return Frame(seq, width, height, received_us, pixels, stride)
         return None
 
-    def close(self) -> None:
-        self.shm.close()
+    def close(self) -> bool:
+        """Unmaps the segment; False while a frame handed out still points into it (the
+        caller tries again once the window has let go of it)."""
+        try:
+            self.shm.close()
+        except BufferError:
+            return False
+        return True
 
     def unlink_if_orphaned(self) -> None:
         """After the writer died without unlinking (a crash), remove the segment."""

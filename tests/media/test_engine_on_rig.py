@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
-from avatar_desktop.core.media_port import MediaEvent, MediaStats
+from avatar_desktop.core.media_port import Frame, MediaEvent, MediaStats
 from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
@@ -54,6 +55,12 @@ async def provider(rig: RigHandle) -> AsyncIterator[LiveAvatarProvider]:
     await p.aclose()
 
 
+def luma_of(frame: Frame) -> npt.NDArray[np.uint8]:
+    """The picture's blue channel: the stamp's blocks are grey, any channel reads them."""
+    rows = np.frombuffer(frame.pixels, np.uint8).reshape(frame.height, frame.stride)
+    return np.ascontiguousarray(rows[:, : frame.width * 4 : 4])
+
+
 async def test_engine_shows_the_avatar_and_carries_data(provider: LiveAvatarProvider) -> None:
     recorder = Recorder()
     engine = MediaEngine(recorder)
@@ -67,8 +74,14 @@ async def test_engine_shows_the_avatar_and_carries_data(provider: LiveAvatarProv
         await asyncio.sleep(0.3)
         frame = engine.latest_frame()
         assert frame is not None and (frame.width, frame.height) == (1280, 720)
-        rgba = np.frombuffer(frame.rgba, np.uint8).reshape(720, 1280, 4)
-        assert read_stamp(np.ascontiguousarray(rgba[:, :, 0])) is not None
+        assert read_stamp(luma_of(frame)) is not None
+        # Asked for the window's area, the engine scales to fit it, aspect kept.
+        engine.request_frame_size(730, 460)
+        await asyncio.sleep(0.3)
+        frame = engine.latest_frame()
+        assert frame is not None and (frame.width, frame.height) == (730, 410)
+        assert read_stamp(luma_of(frame)) is not None
+        del frame  # its pixels are a view of the engine's buffer
         command = {"event_type": "avatar.speak_text", "session_id": grant.session_id, "text": "Hi"}
         await engine.send_data(json.dumps(command).encode(), "agent-control")
         spoken = await recorder.wait("data", topic="agent-response")

@@ -131,7 +131,7 @@ async def soak(
     watch = Watch()
     controller.subscribe(watch.on_controller)
     controller.conversation.subscribe(watch.on_line)
-    window = MainWindow(controller, engines.latest_frame, "rig", secrets=(rig.api_key,))
+    window = MainWindow(controller, engines, "rig", secrets=(rig.api_key,))
     window.resize(1280, 760)
     window.show()
     lag = LoopLag(lag_period_s)

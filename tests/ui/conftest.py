@@ -66,7 +66,7 @@ def ui(qtbot: QtBot, qloop: qasync.QEventLoop, rig: RigHandle) -> Iterator[UiHar
         timing=Timing(first_frame_deadline_s=10),  # the avatar joins in 1-4 s
         retry=RetryPolicy(base_delay_s=0.5, max_delay_s=2, max_attempts=4),
     )  # fmt: skip
-    window = MainWindow(controller, engines.latest_frame, "rig", secrets=(rig.api_key,))
+    window = MainWindow(controller, engines, "rig", secrets=(rig.api_key,))
     window.show()  # not given to qtbot: its teardown closes windows without a running loop
     harness = UiHarness(window, controller, engines, qloop)
     yield harness

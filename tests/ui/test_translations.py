@@ -44,8 +44,9 @@ def test_window_in_spanish(qapp: QApplication) -> None:
     try:
         assert state_label(None) == "Listo. Pulsa Iniciar para conocer al avatar."
         provider = LiveAvatarProvider("unused", base_url="http://127.0.0.1:9")
-        controller = SessionController(provider, EngineHolder(None).factory, SessionSettings())
-        window = MainWindow(controller, lambda: None, "test")
+        engines = EngineHolder(None)
+        controller = SessionController(provider, engines.factory, SessionSettings())
+        window = MainWindow(controller, engines, "test")
         assert window.start_action.text() == "Iniciar"
         assert window.chat.say_mode.text() == "Decir tal cual"
         window.deleteLater()

@@ -1,9 +1,10 @@
 """Inside the engine: one LiveKit room, its avatar tracks, and the report of everything it does.
 
 Handlers are attached before connect; participants already present at join are scanned after it
-(they emit no publish events). Video comes through ``VideoStream(capacity=1)`` in RGBA, converted
-natively, into the shared frame buffer; audio through ``AudioStream(frame_size_ms=10)`` into the
-jitter buffer the speaker plays.
+(they emit no publish events). Video comes through ``VideoStream(capacity=1)`` as decoded I420,
+converted and scaled to the window's size in one native pass into the shared frame buffer
+(frame_scaler.py); audio through ``AudioStream(frame_size_ms=10)`` into the jitter buffer the
+speaker plays.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..audio_output import AudioOutputUnavailable, JitterBuffer, SpeakerOutput
 from ..frame_buffer import FrameWriter
 from ..microphone import Microphone, MicrophoneUnavailable, ProcessingOptions
 from ..thread_bridge import ThreadToLoop
+from .frame_scaler import FrameScaler
 from .protocol import b64
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class RoomSession:
         self._audio_frames = 0
         self._last_frame_at: float | None = None
         self._stalled = False
+        self.scaler: FrameScaler | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
         """Every event of this room says which connection it belongs to."""
@@ -142,11 +145,12 @@ class RoomSession:
         )
 
     async def _read_video(self, track: rtc.Track) -> None:
-        stream = rtc.VideoStream(track, capacity=1, format=rtc.VideoBufferType.RGBA)
+        stream = rtc.VideoStream(track, capacity=1)
+        scaler = self.scaler = FrameScaler(self.frames)
         try:
             async for event in stream:
                 frame = event.frame
-                self.frames.write(frame.width, frame.height, frame.data, time.time_ns() // 1000)
+                scaler.write(frame, time.time_ns() // 1000)
                 self._frames_in_window += 1
                 self._last_frame_at = time.monotonic()
                 if self._stalled:
@@ -347,9 +351,21 @@ class RoomSession:
                     "audio_frames": self._audio_frames,
                     "underruns": self.jitter.stats.underruns,
                     "playout_overflows": self.jitter.stats.overflows,
+                    "playout_dropped_samples": self.jitter.stats.dropped_samples,
+                    "playout_rate_ratio": round(self.jitter.stats.rate_ratio, 5),
+                    "playout_blocks_played": self.jitter.stats.frames_played,
+                    "playout_discarded_before_start": self.jitter.stats.discarded_before_start,
                     "playout_depth_ms": round(self.jitter.stats.depth_ms, 1),
+                    **self._scaler_stats(),
                 }
             )
+
+    def _scaler_stats(self) -> dict[str, Any]:
+        scaler = self.scaler
+        if scaler is None:
+            return {}
+        return {"frames_scaled": scaler.frames_scaled,
+                "scale_seconds": round(scaler.seconds_spent, 4)}  # fmt: skip
 
     async def send_data(self, data: bytes, topic: str) -> None:
         await self.room.local_participant.publish_data(data, reliable=True, topic=topic)

@@ -56,13 +56,15 @@ def read_stamp(luma: npt.NDArray[np.uint8]) -> Stamp | None:
     if b < 2 or height < 2 * b:
         return None
     xs = ((np.arange(BITS_PER_ROW) + 0.5) * b).astype(int)
+    x_half = max(1, int(b * 0.2))
     values = []
     for row in range(2):
         y0, y1 = int(row * b + b * 0.3), int(row * b + b * 0.7) + 1
-        x_half = max(1, int(b * 0.2))
-        samples = [luma[y0:y1, x - x_half : x + x_half + 1].mean() for x in xs]
-        bits = [1 if s > 128 else 0 for s in samples]
-        values.append(int("".join(map(str, bits)), 2))
+        # the middle of each block: the band's column means, summed over the block's centre
+        profile = np.concatenate([[0.0], np.cumsum(luma[y0:y1].mean(axis=0))])
+        lo, hi = np.clip(xs - x_half, 0, width), np.clip(xs + x_half + 1, 0, width)
+        samples = (profile[hi] - profile[lo]) / (hi - lo)
+        values.append(int("".join("1" if v > 128 else "0" for v in samples), 2))
     frame_number, check = values[0] >> 16, values[0] & 0xFFFF
     if _check(frame_number, values[1]) != check:
         return None

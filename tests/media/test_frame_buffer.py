@@ -1,0 +1,98 @@
+"""The shared frame buffer and the engine's scaler, without a room: slots, holds, sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from multiprocessing import resource_tracker
+
+import numpy as np
+import pytest
+from livekit import rtc
+
+from avatar_desktop.media.engine.frame_scaler import FrameScaler
+from avatar_desktop.media.frame_buffer import FrameReader, FrameWriter, fit
+from avatar_desktop.rig.avatar.stamp import Stamp, read_stamp, write_stamp
+
+
+def same_process_reader(writer: FrameWriter) -> FrameReader:
+    """A reader beside its writer: the reader's own unregistering (meant for the window's
+    process) took the writer's registration too, so it is given back."""
+    reader = FrameReader(writer.name)
+    resource_tracker.register(writer.shm._name, "shared_memory")  # type: ignore[attr-defined]
+    return reader
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[FrameWriter, FrameReader]]:
+    writer = FrameWriter()
+    reader = same_process_reader(writer)
+    yield writer, reader
+    reader.close()
+    writer.close()
+
+
+def solid(value: int, width: int = 4, height: int = 2) -> bytes:
+    return bytes([value]) * (width * height * 4)
+
+
+def test_the_writer_never_touches_the_frame_the_reader_holds(
+    pair: tuple[FrameWriter, FrameReader],
+) -> None:
+    writer, reader = pair
+    writer.write(4, 2, solid(1), received_us=10)
+    held = reader.latest()
+    assert held is not None and held.received_us == 10 and bytes(held.pixels) == solid(1)
+    for value in range(2, 9):  # the reader is slow: many frames go by while it paints
+        writer.write(4, 2, solid(value), received_us=value)
+        assert bytes(held.pixels) == solid(1)
+    newest = reader.latest()
+    assert newest is not None and bytes(newest.pixels) == solid(8)
+    assert reader.latest() is None  # nothing newer
+    assert reader.frames_written() == 8
+    del held, newest
+
+
+def test_the_readers_size_reaches_the_writer_and_frames_fit_it(
+    pair: tuple[FrameWriter, FrameReader],
+) -> None:
+    writer, reader = pair
+    assert writer.wanted_size() == (0, 0)
+    reader.request_size(730, 460)
+    assert writer.wanted_size() == (730, 460)
+    assert fit((1280, 720), (730, 460)) == (730, 410)
+    assert fit((1280, 720), (0, 0)) == (1280, 720)
+    assert fit((1280, 720), (3840, 2160)) == (1920, 1080)  # at most the slot
+    assert fit((640, 360), (1921, 1081)) == (1920, 1080)
+
+
+def test_a_held_frame_keeps_the_buffer_mapped_until_let_go() -> None:
+    writer = FrameWriter()
+    reader = same_process_reader(writer)
+    writer.write(4, 2, solid(3), received_us=1)
+    frame = reader.latest()
+    assert frame is not None
+    assert reader.close() is False  # the window still paints from it
+    del frame
+    assert reader.close() is True
+    writer.close()
+
+
+def test_the_scaler_converts_and_scales_in_one_pass_and_keeps_the_stamp(
+    pair: tuple[FrameWriter, FrameReader],
+) -> None:
+    writer, reader = pair
+    width, height = 1280, 720
+    luma = np.full((height, width), 90, np.uint8)
+    write_stamp(luma, Stamp(frame_number=77, sent_at_us=123_456))
+    chroma = np.full(width * height // 2, 128, np.uint8)
+    i420 = rtc.VideoFrame(width, height, rtc.VideoBufferType.I420,
+                          luma.tobytes() + chroma.tobytes())  # fmt: skip
+    reader.request_size(730, 460)
+    assert FrameScaler(writer).write(i420, received_us=5) == (730, 410)
+    frame = reader.latest()
+    assert frame is not None and (frame.width, frame.height, frame.stride) == (730, 410, 2920)
+    pixels = np.frombuffer(frame.pixels, np.uint8).reshape(410, 730, 4)
+    assert read_stamp(np.ascontiguousarray(pixels[:, :, 1])) == Stamp(77, 123_456)
+    grey = pixels[300, 400]
+    assert abs(int(grey[0]) - int(grey[2])) <= 2 and grey[3] == 255  # grey, opaque BGRA
+    del frame, pixels, grey
