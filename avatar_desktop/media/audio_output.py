@@ -1,5 +1,6 @@
-"""The avatar's voice to the speaker: 10 ms frames into a bounded jitter buffer, pulled by the
-sounddevice output callback. The callback only copies; underruns and overflows are counted."""
+"""The avatar's voice to the speaker: 10 ms frames into a short playout buffer, pulled by the
+sounddevice output callback, which absorbs the drift between the two clocks by resampling a
+fraction of a percent (never by dropping blocks); underruns and drops are counted."""
 
 from __future__ import annotations
 
@@ -23,28 +24,46 @@ class AudioOutputUnavailable(RuntimeError):
 @dataclass
 class PlayoutStats:
     underruns: int = 0
-    overflows: int = 0
+    overflows: int = 0  # writes that found the ring full and dropped its oldest samples
+    dropped_samples: int = 0
+    # Before the speaker plays its first block (opening a device takes a second or more),
+    # the room's samples would only pile up as latency: all but the newest are let go.
+    discarded_before_start: int = 0
     frames_played: int = 0
     depth_ms: float = 0.0
+    rate_ratio: float = 1.0  # how fast the speaker consumes the room's samples, now
 
 
 class JitterBuffer:
-    """A bounded ring of int16 samples: writes drop the oldest when full, reads pad silence."""
+    """The avatar's samples between the room and the speaker, held near ``target_ms``.
 
-    def __init__(self, capacity_ms: int = 120, preroll_ms: int = 40) -> None:
-        """NetEq upstream already smooths the network; this only absorbs scheduling jitter and
-        the drift between the room's clock and the speaker's, so it stays short (measured at
-        300 ms: always full, 290 ms of added latency)."""
+    The room's clock and the sound card's never agree exactly (±100 ppm and more), so the depth
+    creeps. Instead of dropping whole blocks when it grows (an audible click each time) or
+    running dry when it shrinks, the reader consumes slightly more or fewer samples than it
+    plays, resampled by linear interpolation: at most ``MAX_RATE_CHANGE`` (0.5 %, far below
+    what an ear hears as pitch), steering the depth back over a second or two. Writes drop the
+    oldest samples only when the ring is full, which a steady stream never reaches; before the
+    speaker has started, the buffer keeps only the newest ``target_ms``.
+    """
+
+    MAX_RATE_CHANGE = 0.005
+    STEER_PER_MS = 0.0002  # rate change per ms of depth away from the target
+
+    def __init__(self, capacity_ms: int = 400, target_ms: int = 40) -> None:
         self._ring = np.zeros(SAMPLE_RATE * capacity_ms // 1000, np.int16)
-        self._preroll = SAMPLE_RATE * preroll_ms // 1000
+        self._target = SAMPLE_RATE * target_ms // 1000
         self._read = 0
         self._size = 0
+        self._phase = 0.0  # fractional position of the next output sample past ``_read``
         self._primed = False
+        self._playing = False  # the speaker has asked for samples at least once
         self._lock = threading.Lock()
         self.stats = PlayoutStats()
 
     def write(self, samples: npt.NDArray[np.int16]) -> None:
         with self._lock:
+            if not self._playing:
+                self._let_go_of(max(0, self._size + samples.size - self._target))
             cap = self._ring.size
             n = min(samples.size, cap)
             samples = samples[-n:]
@@ -53,6 +72,7 @@ class JitterBuffer:
                 self._read = (self._read + overflow) % cap
                 self._size -= overflow
                 self.stats.overflows += 1
+                self.stats.dropped_samples += overflow
             start = (self._read + self._size) % cap
             first = min(n, cap - start)
             self._ring[start : start + first] = samples[:first]
@@ -60,24 +80,53 @@ class JitterBuffer:
             self._size += n
             self.stats.depth_ms = self._size * 1000 / SAMPLE_RATE
 
+    def _let_go_of(self, count: int) -> None:
+        """Drops the ``count`` oldest samples, before the speaker starts."""
+        count = min(count, self._size)
+        self._read = (self._read + count) % self._ring.size
+        self._size -= count
+        self.stats.discarded_before_start += count
+
+    def _ratio(self) -> float:
+        error_ms = (self._size - self._target) * 1000 / SAMPLE_RATE
+        change = max(-self.MAX_RATE_CHANGE, min(self.MAX_RATE_CHANGE, error_ms * self.STEER_PER_MS))
+        return 1.0 + change
+
+    def _take(self, count: int) -> npt.NDArray[np.int16]:
+        """The next ``count`` samples from the ring (not consumed)."""
+        cap = self._ring.size
+        first = min(count, cap - self._read)
+        return np.concatenate([self._ring[self._read : self._read + first],
+                               self._ring[: count - first]])  # fmt: skip
+
     def read_into(self, out: npt.NDArray[np.int16]) -> None:
         """Fills ``out`` (called on the audio thread)."""
         with self._lock:
-            if not self._primed and self._size < self._preroll:
+            self._playing = True
+            if not self._primed and self._size < self._target:
                 out[:] = 0
                 return
             self._primed = True
-            cap = self._ring.size
-            n = min(out.size, self._size)
-            first = min(n, cap - self._read)
-            out[:first] = self._ring[self._read : self._read + first]
-            out[first:n] = self._ring[: n - first]
-            out[n:] = 0
-            self._read = (self._read + n) % cap
-            self._size -= n
-            if n < out.size:
+            n = out.size
+            ratio = self._ratio()
+            positions = self._phase + np.arange(n) * ratio
+            needed = int(positions[-1]) + 2  # the interpolation reads one sample ahead
+            if needed > self._size:  # ran dry: play what is left, then silence
+                left = self._take(self._size)
+                out[: left.size] = left
+                out[left.size :] = 0
+                self._read = (self._read + self._size) % self._ring.size
+                self._size, self._phase, self._primed = 0, 0.0, False
                 self.stats.underruns += 1
-                self._primed = False
+            else:
+                window = self._take(needed).astype(np.float32)
+                out[:] = np.interp(positions, np.arange(needed), window).astype(np.int16)
+                advance = self._phase + n * ratio
+                consumed = int(advance)
+                self._phase = advance - consumed
+                self._read = (self._read + consumed) % self._ring.size
+                self._size -= consumed
+            self.stats.rate_ratio = ratio
             self.stats.frames_played += 1
             self.stats.depth_ms = self._size * 1000 / SAMPLE_RATE
 

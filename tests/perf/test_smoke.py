@@ -31,11 +31,20 @@ def test_bench_rig_smoke(tmp_path: Path) -> None:
 
 def test_bench_window_smoke(tmp_path: Path, qapp: object) -> None:
     report = bench_window.main(["--smoke", "--json", str(tmp_path / "w.json"), "--port", "8830"])
-    (result,) = report["results"]
-    assert result["painted_fps"] >= 10
-    assert result["distinct_frames_shown"] >= 20
-    assert result["click_to_first_frame_ms"] < 15_000
-    assert result["received_to_painted_ms_p50"] is not None
+    (case,) = report["results"]["cases"]
+    idle = report["results"]["idle"]
+    assert idle["video_timer_running"] is False and idle["gui_cpu_percent"] < 20
+    app = next(r for r in report["results"]["runs"] if r["side"] == "app")
+    assert app["painted_fps"] >= 10
+    assert app["distinct_frames_shown"] >= 20
+    assert app["click_to_first_frame_ms"] < 15_000
+    assert app["received_to_painted_ms_p50"] is not None
+    assert 0 < app["cpu_ms_per_frame"] < 200 and app["engine_scale_ms_per_frame"] > 0
+    assert case["app_cpu_ms_per_frame"] == app["cpu_ms_per_frame"]
+    if case["chromium_not_measured"] is None:  # the viewer is prepared here: it must measure
+        chromium = next(r for r in report["results"]["runs"] if r["side"] == "chromium")
+        assert chromium["exit"] == 0 and chromium["fps"] >= 10, chromium
+        assert case["ratio"] is not None and case["ratio"] > 0
 
 
 def test_bench_renderers_smoke(tmp_path: Path, qapp: object) -> None:
@@ -54,6 +63,11 @@ def test_bench_audio_smoke(tmp_path: Path) -> None:
     assert result["mic_callback_to_capture_ms_p50"] is not None
     assert result["mic_callback_to_capture_ms_p50"] < 500
     assert result["playout_depth_ms_max"] is not None
+    # Reported, not asserted to be 0: the harness's null sink, through PortAudio's ALSA-pulse
+    # path, consumes about 82 % of 48 kHz (measured), far past the 0.5 % the buffer resamples.
+    # tests/media/test_playout_buffer.py holds the drift rule on a true clock.
+    assert result["playout_dropped_samples"] is not None
+    assert result["playout_blocks_played"] > 0
 
 
 def test_bench_startup_smoke(tmp_path: Path) -> None:
