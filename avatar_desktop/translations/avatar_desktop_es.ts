@@ -124,6 +124,25 @@
     </message>
   </context>
   <context>
+    <name>HelpMenu</name>
+    <message>
+      <source>About avatar-desktop</source>
+      <translation>Acerca de avatar-desktop</translation>
+    </message>
+    <message>
+      <source>Keyboard shortcuts</source>
+      <translation>Atajos de teclado</translation>
+    </message>
+    <message>
+      <source>Talk with a HeyGen real-time avatar in a window of its own, or with the offline demo avatar when no account is set up.</source>
+      <translation>Habla con un avatar de HeyGen en tiempo real en su propia ventana, o con el avatar de demostración sin conexión cuando no hay ninguna cuenta configurada.</translation>
+    </message>
+    <message>
+      <source>Built with Qt {0}.</source>
+      <translation>Hecho con Qt {0}.</translation>
+    </message>
+  </context>
+  <context>
     <name>MainWindow</name>
     <message>
       <source>Start</source>
@@ -174,6 +193,18 @@
       <translation>&amp;Ver</translation>
     </message>
     <message>
+      <source>&amp;Help</source>
+      <translation>Ay&amp;uda</translation>
+    </message>
+    <message>
+      <source>Keyboard shortcuts</source>
+      <translation>Atajos de teclado</translation>
+    </message>
+    <message>
+      <source>About avatar-desktop</source>
+      <translation>Acerca de avatar-desktop</translation>
+    </message>
+    <message>
       <source>Diagnostics copied to the clipboard.</source>
       <translation>Diagnóstico copiado al portapapeles.</translation>
     </message>
@@ -192,6 +223,38 @@
     <message>
       <source>No API key is stored for that backend: showing the offline demo.</source>
       <translation>No hay clave de API guardada para ese servicio: se muestra la demo sin conexión.</translation>
+    </message>
+    <message>
+      <source>Enter</source>
+      <translation>Intro</translation>
+    </message>
+    <message>
+      <source>Send the message typed; start a session when none runs</source>
+      <translation>Enviar el mensaje escrito; iniciar una sesión si no hay ninguna</translation>
+    </message>
+    <message>
+      <source>Interrupt the avatar</source>
+      <translation>Interrumpir al avatar</translation>
+    </message>
+    <message>
+      <source>Hold Space</source>
+      <translation>Mantener Espacio</translation>
+    </message>
+    <message>
+      <source>Talk, in push-to-talk mode (not while typing)</source>
+      <translation>Hablar, en el modo pulsar para hablar (no mientras escribes)</translation>
+    </message>
+    <message>
+      <source>Show or hide diagnostics</source>
+      <translation>Mostrar u ocultar el diagnóstico</translation>
+    </message>
+    <message>
+      <source>Export the transcript</source>
+      <translation>Exportar la transcripción</translation>
+    </message>
+    <message>
+      <source>Quit (the session is stopped first)</source>
+      <translation>Salir (antes se detiene la sesión)</translation>
     </message>
     <message>
       <source>Live</source>
@@ -471,6 +534,61 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
     <message>
       <source>Using the key from the environment variable {0}.</source>
       <translation>Se usa la clave de la variable de entorno {0}.</translation>
+    </message>
+  </context>
+  <context>
+    <name>TranscriptExport</name>
+    <message>
+      <source>Markdown (*.md)</source>
+      <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+      <source>JSON (*.json)</source>
+      <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+      <source>SubRip subtitles (*.srt)</source>
+      <translation>Subtítulos SubRip (*.srt)</translation>
+    </message>
+    <message>
+      <source>Export transcript…</source>
+      <translation>Exportar transcripción…</translation>
+    </message>
+    <message>
+      <source>Avatar</source>
+      <translation>Avatar</translation>
+    </message>
+    <message>
+      <source>Export transcript</source>
+      <translation>Exportar transcripción</translation>
+    </message>
+    <message>
+      <source>You</source>
+      <translation>Tú</translation>
+    </message>
+    <message>
+      <source>Conversation with {0}, {1}</source>
+      <translation>Conversación con {0}, {1}</translation>
+    </message>
+    <message>
+      <source>Transcript saved to {0}.</source>
+      <translation>Transcripción guardada en {0}.</translation>
+    </message>
+    <message>
+      <source>{0} already exists. Replace it?</source>
+      <translation>{0} ya existe. ¿Quieres reemplazarlo?</translation>
+    </message>
+    <message>
+      <source>The transcript could not be saved to {0}.</source>
+      <translation>No se pudo guardar la transcripción en {0}.</translation>
+    </message>
+    <message>
+      <source>{0}
+
+The conversation is still in the window: try another folder.</source>
+      <translation>{0}
+
+La conversación sigue en la ventana: prueba con otra carpeta.</translation>
     </message>
   </context>
   <context>

@@ -37,11 +37,14 @@ from avatar_desktop.core.session_state import SessionState, StateChange
 from avatar_desktop.core.session_status import SessionView
 
 from .chat_panel import ChatPanel
+from .help_menu import ShortcutsDialog, about_box
 from .session_bridge import SessionBridge
 from .settings_dialog import SettingsDialog
 from .state_text import advice, gave_up, preparation_text, state_label
+from .transcript_export_action import TranscriptExportAction
 from .video_view import VideoView
 from .voice_bar import VoiceBar
+from .window_keys import WindowKeys
 
 log = logging.getLogger(__name__)
 S = SessionState
@@ -168,19 +171,34 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.settings_action)
         self.quit_action = QAction(_tr("&Quit"), self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # Not StandardKey.Quit: Windows has no binding for it. Ctrl is Command on macOS.
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.close)  # stops the session first (closeEvent)
+        self.transcript_export = TranscriptExportAction(self, controller)
         file_menu = self.menuBar().addMenu(_tr("&File"))
+        file_menu.addAction(self.transcript_export.action)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu(_tr("&View"))
-        view_menu.addAction(self.diagnostics_dock.toggleViewAction())
+        self.diagnostics_action = self.diagnostics_dock.toggleViewAction()
+        self.diagnostics_action.setShortcut(QKeySequence("Ctrl+D"))
+        view_menu.addAction(self.diagnostics_action)
+        help_menu = self.menuBar().addMenu(_tr("&Help"))
+        self.shortcuts_action = help_menu.addAction(_tr("Keyboard shortcuts"))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.about_action = help_menu.addAction(_tr("About avatar-desktop"))
+        self.about_action.triggered.connect(self.show_about)
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.about: QMessageBox | None = None
+        self.keys = WindowKeys(self, lambda: self.voice.can_talk, self._own_shortcuts)
+        self.keys.talk.connect(self.voice.hold_to_talk)
 
         bridge = SessionBridge(controller, self)
         bridge.state_changed.connect(self._on_state)
         bridge.status_changed.connect(self._on_status)
         bridge.transcript_changed.connect(self.chat.show_line)
+        bridge.transcript_changed.connect(lambda _line, _new: self.transcript_export.refresh())
         bridge.journal_entry.connect(self._on_journal)
         bridge.avatar_event.connect(self._on_avatar_event)
         bridge.devices_changed.connect(self.voice.set_devices)
@@ -263,6 +281,37 @@ class MainWindow(QMainWindow):
             )
         self.statusBar().showMessage(message, 10000)
         self._render_state()
+
+    # -- help --------------------------------------------------------------------------------
+    def keyboard_shortcuts(self) -> list[tuple[str, str]]:
+        """(keys, what they do), the keys as this platform writes them (⌘ on macOS)."""
+
+        def keys(action: QAction) -> str:
+            return action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+
+        return [
+            (_tr("Enter"), _tr("Send the message typed; start a session when none runs")),
+            (keys(self.interrupt_action), _tr("Interrupt the avatar")),
+            (_tr("Hold Space"), _tr("Talk, in push-to-talk mode (not while typing)")),
+            (keys(self.diagnostics_action), _tr("Show or hide diagnostics")),
+            (keys(self.transcript_export.action), _tr("Export the transcript")),
+            (keys(self.quit_action), _tr("Quit (the session is stopped first)")),
+        ]
+
+    def show_shortcuts(self) -> None:
+        if self.shortcuts_dialog is not None:
+            self.shortcuts_dialog.deleteLater()
+        self.shortcuts_dialog = ShortcutsDialog(self.keyboard_shortcuts(), self)
+        self.shortcuts_dialog.show()
+
+    def show_about(self) -> None:
+        self.about = about_box(self)
+        self.about.open()
+
+    def _own_shortcuts(self) -> list[QKeySequence]:
+        """The window's shortcuts that a focused text box must not take for its own."""
+        actions = (self.transcript_export.action, self.diagnostics_action, self.quit_action)
+        return [action.shortcut() for action in actions]
 
     # -- intents -----------------------------------------------------------------------------
     def _run(self, coro: Coroutine[Any, Any, Any]) -> None:

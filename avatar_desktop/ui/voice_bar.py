@@ -33,13 +33,14 @@ class VoiceBar(QWidget):
         self.mic.setCheckable(True)
         self.mic.setChecked(True)
         self.mic.setToolTip(_tr("Turn your microphone on or off"))
-        self.mic.toggled.connect(self.microphone_toggled)
+        self.mic.toggled.connect(self._on_microphone)
         self.ptt_mode = QCheckBox(_tr("Push to talk"))
         self.ptt_mode.toggled.connect(self._on_ptt_mode)
         self.talk_button = QPushButton(_tr("Hold to talk"))
         self.talk_button.setEnabled(False)
-        self.talk_button.pressed.connect(lambda: self.talk.emit(True))
-        self.talk_button.released.connect(lambda: self.talk.emit(False))
+        self.talk_button.pressed.connect(lambda: self._set_talking(True))
+        self.talk_button.released.connect(lambda: self._set_talking(False))
+        self.talking = False
         self.level = QProgressBar()
         self.level.setRange(-60, 0)
         self.level.setValue(-60)
@@ -72,9 +73,37 @@ class VoiceBar(QWidget):
         layout.addLayout(devices)
         layout.addWidget(self.state)
 
+    @property
+    def can_talk(self) -> bool:
+        """Push-to-talk mode is on and the microphone too: holding the button (or Space) talks."""
+        return self.talk_button.isEnabled()
+
+    def hold_to_talk(self, held: bool) -> None:
+        """The talk button held or let go by the keyboard (Space): shown pressed meanwhile."""
+        if held and not self.can_talk:
+            return
+        self.talk_button.setDown(held)
+        self._set_talking(held)
+
+    def _set_talking(self, held: bool) -> None:
+        if held != self.talking:
+            self.talking = held
+            self.talk.emit(held)
+
+    def _on_microphone(self, on: bool) -> None:
+        self._refresh_talk_button()
+        self.microphone_toggled.emit(on)
+
     def _on_ptt_mode(self, enabled: bool) -> None:
-        self.talk_button.setEnabled(enabled and self.mic.isChecked())
+        self._refresh_talk_button()
         self.push_to_talk_mode.emit(enabled)
+
+    def _refresh_talk_button(self) -> None:
+        """No talking without push-to-talk mode and a microphone: a talk held is let go first."""
+        enabled = self.ptt_mode.isChecked() and self.mic.isChecked()
+        if not enabled:
+            self.hold_to_talk(False)
+        self.talk_button.setEnabled(enabled)
 
     def _on_device(self, _index: int) -> None:
         self.devices_chosen.emit(self.inputs.currentData(), self.outputs.currentData())

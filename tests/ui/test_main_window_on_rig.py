@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import keyring
 import keyring.backends.fail
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
 from avatar_desktop.config import ApiKeys, AppSettings, KeySource
 from avatar_desktop.core.session_state import SessionState
@@ -207,3 +209,55 @@ def test_push_to_talk_and_device_choice_from_the_voice_bar(
     ui.until(lambda: ui.controller.voice.input_device == voice.inputs.itemData(pulse_index), 5)
     ui.until(lambda: ui.controller.status.microphone is True, 10)
     assert ui.controller.grant is not None and ui.controller.grant.session_id == sid
+
+
+def test_keyboard_shortcuts_and_transcript_export_in_one_session(
+    ui: UiHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window, controller, chat = ui.window, ui.controller, ui.window.chat
+    go_live(ui)
+    window.activateWindow()  # keys go to the focused widget: focus needs an active window
+    ui.until(window.isActiveWindow, 5)  # (not qWait*: only the app's loop may run its tasks)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    QTest.keyClick(window, Qt.Key.Key_D, ctrl)
+    assert window.diagnostics_dock.isVisible()
+    assert "live" in window.diagnostics.toPlainText()
+
+    window.voice.ptt_mode.click()
+    ui.until(lambda: controller.voice.push_to_talk, 5)
+    chat.input.setFocus()
+    ui.until(lambda: QApplication.focusWidget() is chat.input, 5)
+    QTest.keyClicks(chat.input, "Hola a todos")  # Space typed is a space, not a talk
+    assert chat.input.text() == "Hola a todos"
+    ui.run(asyncio.sleep(0.3))
+    assert not controller.status.talking
+
+    checkbox = window.voice.ptt_mode
+    checkbox.setFocus()
+    ui.until(lambda: QApplication.focusWidget() is checkbox, 5)
+    QTest.keyPress(checkbox, Qt.Key.Key_Space)
+    ui.until(lambda: controller.status.talking, 5)
+    QTest.keyRelease(checkbox, Qt.Key.Key_Space)
+    ui.until(lambda: not controller.status.talking, 5)
+    assert checkbox.isChecked()
+
+    chat.input.setFocus()
+    ui.until(lambda: QApplication.focusWidget() is chat.input, 5)
+    QTest.keyClick(chat.input, Qt.Key.Key_Return)
+
+    def answered() -> bool:
+        said = [(ln.speaker, ln.text) for ln in controller.conversation.lines]
+        asked = said.index(("user", "Hola a todos")) if ("user", "Hola a todos") in said else None
+        return asked is not None and any(who == "avatar" for who, _ in said[asked + 1 :])
+
+    ui.until(answered, 20)
+    target = tmp_path / "sesión.srt"
+
+    def save_as(*_args: QWidget | str) -> tuple[str, str]:
+        return str(target), "SubRip subtitles (*.srt)"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
+    QTest.keyClick(chat.input, Qt.Key.Key_E, ctrl)  # the window's, even in the text box
+    cues = target.read_text(encoding="utf-8")
+    assert cues.startswith("1\n00:00:") and "You: Hola a todos\n" in cues
+    assert "\nAvatar: " in cues
