@@ -35,7 +35,6 @@ class VoiceChat:
     socket: web.WebSocketResponse
     push_to_talk: bool
     livekit_transport: bool
-    silence_response: bool
     vad: VoiceActivityDetector = field(default_factory=VoiceActivityDetector)
     _pending: bytes = b""
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -52,15 +51,13 @@ class VoiceChat:
     def hear(self, frame: AudioFrame) -> list[tuple[str, float]]:
         """Feeds the websocket microphone to the VAD: ("started"|"ended", seconds) changes."""
         samples = np.frombuffer(self._pending + frame.pcm, dtype="<i2")
-        if frame.channels > 1:
-            samples = samples[: samples.size - samples.size % frame.channels]
-            samples = samples.reshape(-1, frame.channels)[:, 0]
-        step = max(1, frame.sample_rate * VAD_FRAME_MS // 1000)
-        whole = samples.size - samples.size % step
-        self._pending = samples[whole:].astype("<i2").tobytes() if frame.channels == 1 else b""
+        step = max(1, frame.sample_rate * VAD_FRAME_MS // 1000)  # samples of one VAD frame
+        whole = samples.size - samples.size % (step * max(1, frame.channels))
+        self._pending = samples[whole:].tobytes()  # the rest waits for the next frame
+        mono = samples[: whole : max(1, frame.channels)].astype(np.int16)  # the first channel
         changes: list[tuple[str, float]] = []
-        for start in range(0, whole, step):
-            change = self.vad.feed(samples[start : start + step].astype(np.int16))
+        for start in range(0, mono.size, step):
+            change = self.vad.feed(mono[start : start + step])
             if change == "started":
                 changes.append(("started", 0.0))
             elif change == "ended":
@@ -99,7 +96,6 @@ async def serve(request: web.Request, session: Session) -> web.WebSocketResponse
         socket=socket,
         push_to_talk=query.get("push_to_talk") == "true",
         livekit_transport=query.get("arch_version") == "v2",
-        silence_response=query.get("silence_response") == "true",
     )
     session.voice_chats.append(chat)
     if session.avatar is not None and session.avatar.alive:

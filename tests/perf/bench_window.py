@@ -126,6 +126,7 @@ async def measure_app(
             stats.paint_seconds,
             len(stats.latencies_ms),
         )
+        scaled_paints0 = stats.scaled_paints
         media0 = dict(controller.media_stats)
         source.recording = True
         wall0, thread0 = time.monotonic(), time.thread_time()
@@ -139,6 +140,7 @@ async def measure_app(
         await lag_task
         painted = stats.frames_painted - painted0
         paint_s = stats.paint_seconds - paint_s0
+        scaled_paints = stats.scaled_paints - scaled_paints0
         media1 = dict(controller.media_stats)
         received_to_paint = stats.latencies_ms[latencies0:]
         numbers = sorted(set(source.numbers))
@@ -171,6 +173,7 @@ async def measure_app(
         "engine_scale_ms_per_frame": round(scale_s * 1000 / max(1, scaled), 3),
         "bench_stamp_reading_ms_per_frame": round(source.cpu_s * per_frame, 3),  # not counted
         "gui_paint_ms_per_frame": round(paint_s * per_frame, 3),
+        "gui_paints_not_1to1": scaled_paints,  # frames of the old size after a resize
         "cpu_percent": round((gui_cpu + engine_cpu) / elapsed * 100, 1),
         "received_to_painted_ms_p50": percentile(received_to_paint, 0.5),
         "received_to_painted_ms_p95": percentile(received_to_paint, 0.95),
