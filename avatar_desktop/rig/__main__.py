@@ -69,6 +69,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
+        "--sync-markers",
+        action="store_true",
+        help="lip-sync markers: once a second a flagged frame stamp and a 12 kHz tone",
+    )
+    parser.add_argument(
         "--exit-when-stdin-closes",
         action="store_true",
         help="shut down as on SIGTERM when stdin reaches its end (what is written is ignored)",
@@ -161,6 +166,7 @@ async def run(args: argparse.Namespace) -> int:
         concurrent_limit=args.concurrent_limit,
         network_faults=args.network_faults,
         workdir=args.workdir,
+        sync_markers=args.sync_markers,
     )
     try:
         rig = Rig(options)

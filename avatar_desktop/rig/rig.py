@@ -79,6 +79,7 @@ class RigOptions:
     concurrent_limit: int = 3
     network_faults: bool = False  # only inside a namespace made for the rig
     workdir: Path | None = None
+    sync_markers: bool = False  # lip-sync markers in every avatar's picture and voice
 
 
 def interface_for(address: str) -> str | None:
@@ -233,6 +234,7 @@ class Rig:
             join_delay_s=self._join_delay(),
             tracks_delay_s=float(late.params.get("seconds", 3)) if late else 0.0,
             tracks_never=never is not None,
+            sync_markers=self.options.sync_markers,
         )
 
     async def stop_session(self, session: Session, reason: str, status: str = "stopped") -> None:

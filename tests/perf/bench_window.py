@@ -8,10 +8,13 @@ Chromium's side: ``../shared/tools/chromium-viewer`` (livekit-client in a ``<vid
 the app shows the picture at, CPU of all its processes), on a session minted here with the same
 settings as the app's. Pairs alternate app/Chromium; the JSON has each run, the medians and
 their ratio per case (each quality, in the default and the maximized window).
+Then lip sync and the voice's playout (``tests/perf/lip_sync.py``) with PulseAudio as the
+speaker: the CPU cases run without a sound device, as they always have.
 
     scripts/in-test-netns.sh xvfb-run -a -s "-screen 0 1920x1080x24" \
         .venv/bin/python -m tests.perf.bench_window [--seconds 60] [--pairs 3] \
-        [--quality high --quality very_high] [--window default --window maximized] [--smoke]
+        [--quality high --quality very_high] [--window default --window maximized] \
+        [--lip-sync-seconds 60] [--smoke]
 
 Chromium needs ``run-viewer.sh --prepare --headed`` once, outside the namespaces (scripts/
 run-tests.sh does it); without it the Chromium side is reported as not measured. Writes JSON
@@ -45,7 +48,9 @@ from avatar_desktop.core.session_state import SessionState
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar.stamp import latency_us, read_stamp
 from avatar_desktop.ui.main_window import MainWindow
+from tests.perf.lip_sync import measure_lip_sync
 from tests.perf.report import percentile, write_report
+from tests.pulse_harness import running_pulse
 from tests.rig_harness import RigHandle, running_rig
 
 VIEWER = Path(__file__).resolve().parents[3] / "shared" / "tools" / "chromium-viewer"
@@ -293,7 +298,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--window", action="append", choices=["default", "maximized"])
     parser.add_argument("--no-chromium", action="store_true")
-    parser.add_argument("--smoke", action="store_true", help="one 3 s pair at 'high' only")
+    parser.add_argument("--lip-sync-seconds", type=float, default=60, help="0: not measured")
+    parser.add_argument(
+        "--smoke", action="store_true", help="one 3 s pair at 'high' only, 8 s of lip sync"
+    )
     parser.add_argument("--json", type=Path, default=Path("artifacts/bench_window.json"))
     parser.add_argument("--port", type=int, default=8820)
     args = parser.parse_args(argv)
@@ -301,6 +309,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     windows = args.window or (["default"] if args.smoke else ["default", "maximized"])
     seconds = 3.0 if args.smoke else args.seconds
     pairs = 1 if args.smoke else args.pairs
+    lip_sync_seconds = 8.0 if args.smoke else args.lip_sync_seconds
     no_chromium = "not asked for" if args.no_chromium else viewer_ready()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([])
@@ -308,8 +317,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     loop = qasync.QEventLoop(app)
     runs: list[dict[str, Any]] = []
     cases = []
+    lip_sync: dict[str, Any] | None = None
     try:
-        with running_rig(args.port) as rig:
+        with running_rig(args.port, "--sync-markers") as rig:
             idle = loop.run_until_complete(measure_idle(rig, 2.0 if args.smoke else 20.0))
             print(json.dumps(idle), flush=True)
             for quality in qualities:
@@ -332,11 +342,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     print(json.dumps(summary), flush=True)
                     runs += case
                     cases.append(summary)
+            if lip_sync_seconds > 0:
+                with running_pulse() as pulse:
+                    lip_sync = loop.run_until_complete(
+                        measure_lip_sync(rig, pulse, lip_sync_seconds)
+                    )
+                print(json.dumps(lip_sync), flush=True)
     finally:
         loop.close()
-    return write_report(
-        "window", args.smoke, {"idle": idle, "cases": cases, "runs": runs}, args.json
-    )
+    results = {"idle": idle, "cases": cases, "runs": runs, "lip_sync": lip_sync}
+    return write_report("window", args.smoke, results, args.json)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from .protocol import (
 )
 from .speech import SAMPLE_RATE, SpeechSynthesizer
 from .stamp import Stamp
+from .sync_marker import ToneMixer, is_marker_frame
 from .vad import VoiceActivityDetector
 from .voice import FRAME_SAMPLES, Utterance, Voice
 
@@ -60,6 +61,7 @@ class AvatarConfig:
     join_delay_s: float = 0.0  # from the session's start until the avatar is in the room
     tracks_delay_s: float = 0.0
     tracks_never: bool = False
+    sync_markers: bool = False  # lip-sync markers: a flagged frame and a tone, once a second
 
 
 @dataclass
@@ -76,6 +78,10 @@ class AvatarCounters:
     listening: bool = False
     push_to_talk_active: bool = False
     tts_engine: str = ""
+    # Lip-sync markers, newest last: [frame number, ms the tone was due after the frame's
+    # capture] (0 when the video loop kept its schedule; a loaded machine makes it late).
+    sync_marker_skews_ms: list[tuple[int, float]] = field(default_factory=list)
+    sync_tones_late: int = 0
 
 
 class SyntheticAvatar:
@@ -100,6 +106,7 @@ class SyntheticAvatar:
         self._ptt_window_voiced_s = 0.0
         self._video_source = rtc.VideoSource(config.width, config.height)
         self._audio_source = rtc.AudioSource(SAMPLE_RATE, 1, queue_size_ms=60)
+        self._tones = ToneMixer(SAMPLE_RATE) if config.sync_markers else None
 
     # -- lifecycle -------------------------------------------------------------------------
     def _spawn(self, coro: Any, name: str) -> None:
@@ -202,8 +209,18 @@ class SyntheticAvatar:
         interval = 1 / self.config.fps
         next_at = loop.time()
         number = 0
+        fps, markers = self.config.fps, self._tones
+        tone_due: dict[int, float] = {}
         while True:
-            stamp = Stamp(number, (time.time_ns() // 1000) & _TIME_MASK)
+            marker = markers is not None and is_marker_frame(number, fps)
+            stamp = Stamp(number, (time.time_ns() // 1000) & _TIME_MASK, marker=marker)
+            if markers is not None:
+                if is_marker_frame(number + fps // 3, fps):
+                    # The voice is told a third of a second ahead: it is queued 60 ms early.
+                    tone_due[number + fps // 3] = next_at + (fps // 3) * interval
+                    markers.announce(tone_due[number + fps // 3])
+                if marker and number in tone_due:
+                    self._note_marker(number, tone_due.pop(number) - loop.time())
             buffer = painter.paint(stamp, self._mouth)
             frame = rtc.VideoFrame(
                 self.config.width, self.config.height, rtc.VideoBufferType.I420, buffer
@@ -217,13 +234,23 @@ class SyntheticAvatar:
                 next_at = loop.time()
             await asyncio.sleep(max(0.0, delay))
 
+    def _note_marker(self, number: int, tone_after_frame_s: float) -> None:
+        skews = self.counters.sync_marker_skews_ms
+        skews.append((number, round(tone_after_frame_s * 1000, 2)))
+        del skews[:-300]
+        self.counters.sync_tones_late = self._tones.late if self._tones is not None else 0
+
     async def _audio_loop(self) -> None:
         while True:
             out = self.voice.next_frame()
             if out.started is not None:
                 self._on_speech_started(out.started)
             self._mouth = 0.6 * self._mouth + 0.4 * out.level
-            frame = rtc.AudioFrame(out.samples.tobytes(), SAMPLE_RATE, 1, FRAME_SAMPLES)
+            samples = out.samples
+            if self._tones is not None:
+                emitted_at = asyncio.get_running_loop().time() + self._audio_source.queued_duration
+                samples = self._tones.mix(samples, emitted_at)
+            frame = rtc.AudioFrame(samples.tobytes(), SAMPLE_RATE, 1, FRAME_SAMPLES)
             await self._audio_source.capture_frame(frame)
             if out.ended is not None:
                 self._on_speech_ended(out.ended, interrupted=False)

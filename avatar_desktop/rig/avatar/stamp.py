@@ -2,8 +2,9 @@
 dropped frames and glass-to-glass latency from the picture alone (no side channel).
 
 Two rows of 48 black/white blocks across the top-left of the luma plane: row 0 carries the frame
-counter (32 bits) and a 16-bit check, row 1 the send time in microseconds modulo 2**48. Geometry is
-relative to the frame width, so a receiver that got a scaled frame still reads it.
+counter (31 bits), the lip-sync marker flag (the 32nd bit: this frame is shown with a tone in the
+voice, ``sync_marker.py``) and a 16-bit check, row 1 the send time in microseconds modulo 2**48.
+Geometry is relative to the frame width, so a receiver that got a scaled frame still reads it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy.typing as npt
 BITS_PER_ROW = 48
 _BLOCKS_ACROSS = 64  # the stamp spans 48 of 64 block widths
 _TIME_MASK = (1 << 48) - 1
+_NUMBER_MASK = (1 << 31) - 1
+_MARKER_BIT = 1 << 31
 _DARK, _LIGHT = 16, 235
 
 
@@ -23,6 +26,12 @@ _DARK, _LIGHT = 16, 235
 class Stamp:
     frame_number: int
     sent_at_us: int  # wall clock, microseconds modulo 2**48
+    marker: bool = False  # a lip-sync marker: the voice carries a tone from this instant
+
+    @property
+    def word(self) -> int:
+        """Row 0's 32-bit field: the counter and the marker flag."""
+        return (self.frame_number & _NUMBER_MASK) | (_MARKER_BIT if self.marker else 0)
 
 
 def block_width(width: int) -> float:
@@ -42,7 +51,7 @@ def write_stamp(luma: npt.NDArray[np.uint8], stamp: Stamp) -> None:
     """Draws the stamp into a (height, width) luma plane in place."""
     b = block_width(luma.shape[1])
     edges = [round(i * b) for i in range(BITS_PER_ROW + 1)]
-    row0 = ((stamp.frame_number & 0xFFFFFFFF) << 16) | _check(stamp.frame_number, stamp.sent_at_us)
+    row0 = (stamp.word << 16) | _check(stamp.word, stamp.sent_at_us)
     for row, value in enumerate((row0, stamp.sent_at_us & _TIME_MASK)):
         y0, y1 = round(row * b), round((row + 1) * b)
         for i, bit in enumerate(_bits(value)):
@@ -65,10 +74,10 @@ def read_stamp(luma: npt.NDArray[np.uint8]) -> Stamp | None:
         lo, hi = np.clip(xs - x_half, 0, width), np.clip(xs + x_half + 1, 0, width)
         samples = (profile[hi] - profile[lo]) / (hi - lo)
         values.append(int("".join("1" if v > 128 else "0" for v in samples), 2))
-    frame_number, check = values[0] >> 16, values[0] & 0xFFFF
-    if _check(frame_number, values[1]) != check:
+    word, check = values[0] >> 16, values[0] & 0xFFFF
+    if _check(word, values[1]) != check:
         return None
-    return Stamp(frame_number=frame_number, sent_at_us=values[1])
+    return Stamp(word & _NUMBER_MASK, values[1], marker=bool(word & _MARKER_BIT))
 
 
 def latency_us(stamp: Stamp, now_us: int) -> int:
