@@ -1,0 +1,149 @@
+"""Writes a conversation to a fragmented MP4 with PyAV (FFmpeg): H.264 (libx264) video, AAC
+voice, and the transcript as a 3GPP timed-text (``mov_text``) subtitle track.
+
+Fragmented (an empty ``moov`` up front, a ``moof`` per keyframe, a keyframe a second), so a file
+cut off at any point — the app killed, the machine off — plays up to its last second. Times are
+seconds on the caller's clock from when the writer was opened: a stretch with nothing (a link
+that dropped) stays a gap in the picture and silence in the sound, not a shorter file.
+"""
+
+from __future__ import annotations
+
+import fractions
+import struct
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+SAMPLE_RATE = 48_000
+_MS = fractions.Fraction(1, 1000)
+_AUDIO_TB = fractions.Fraction(1, SAMPLE_RATE)
+_GAP_S = 0.2  # audio this far behind the clock is a gap: filled with silence
+_SILENCE_BLOCK = SAMPLE_RATE // 100
+# mov_text's encoder wants an ASS header to open, though the track carries plain text.
+_ASS_HEADER = (
+    b"[Script Info]\nScriptType: v4.00+\nPlayResX: 384\nPlayResY: 288\n\n[V4+ Styles]\n"
+    b"Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
+    b"BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
+    b"BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
+    b"Style: Default,Sans,16,&Hffffff,&Hffffff,&H0,&H0,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,0\n"
+    b"\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, "
+    b"Text\n"
+)
+
+
+def fit_720p(width: int, height: int) -> tuple[int, int]:
+    """The size within 1280x720 of a ``width`` x ``height`` picture (even, never larger)."""
+    scale = min(1.0, 1280 / width, 720 / height)
+    return max(2, round(width * scale) & ~1), max(2, round(height * scale) & ~1)
+
+
+class Mp4Writer:
+    """One recording file. Not thread-safe: one thread feeds it (the recorder's)."""
+
+    def __init__(self, path: Path, width: int, height: int, *, fps: int = 30) -> None:
+        self.path = path
+        self.width, self.height = width, height
+        self._container = av.open(
+            str(path),
+            "w",
+            format="mp4",
+            # Fragments reach the disk as they are made; the sparse subtitle track must not hold
+            # the others in the interleaving queue (10 s by default: lost in a crash).
+            container_options={
+                "movflags": "frag_keyframe+empty_moov+default_base_moof",
+                "flush_packets": "1",
+                "max_interleave_delta": "200000",
+            },
+        )
+        video = self._container.add_stream(
+            "libx264",
+            rate=fps,
+            options={"preset": "veryfast", "tune": "zerolatency", "crf": "23",
+                     "g": str(fps), "keyint_min": str(fps)},
+        )  # fmt: skip
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.time_base = _MS
+        self._video = video
+        audio = self._container.add_stream("aac", rate=SAMPLE_RATE)
+        audio.layout = "mono"
+        audio.bit_rate = 96_000
+        self._audio = audio
+        subtitles = self._container.add_stream("mov_text")
+        subtitles.codec_context.subtitle_header = _ASS_HEADER
+        subtitles.time_base = _MS
+        self._subtitles = subtitles
+        self._last_video_ms = -1
+        self._samples_written = 0
+        self._last_cue_end_ms = 0
+        self.frames_written = 0
+        self.cues_written = 0
+        self.silence_filled_s = 0.0
+        self._closed = False
+
+    # -- picture ---------------------------------------------------------------------------
+    def write_video(self, i420: bytes | memoryview, width: int, height: int, at_s: float) -> None:
+        """One I420 frame (``width`` x ``height``, even) at ``at_s`` seconds into the recording:
+        scaled to the file's size when it differs (the stream changed quality)."""
+        planes = np.frombuffer(i420, np.uint8, count=width * height * 3 // 2)
+        frame = av.VideoFrame.from_ndarray(planes.reshape(height * 3 // 2, width), "yuv420p")
+        if (width, height) != (self.width, self.height):
+            frame = frame.reformat(self.width, self.height)
+        pts = max(round(at_s * 1000), self._last_video_ms + 1)
+        self._last_video_ms = pts
+        frame.pts, frame.time_base = pts, _MS
+        self._container.mux(self._video.encode(frame))
+        self.frames_written += 1
+
+    # -- sound -----------------------------------------------------------------------------
+    def write_audio(self, samples: npt.NDArray[np.int16], at_s: float) -> None:
+        """48 kHz mono samples whose first one was heard at ``at_s``; a stretch the clock has
+        run ahead of the sound by more than 0.2 s (nothing came) is filled with silence."""
+        behind = round(at_s * SAMPLE_RATE) - self._samples_written
+        if behind > _GAP_S * SAMPLE_RATE:
+            self.silence_filled_s += behind / SAMPLE_RATE
+            silence = np.zeros(_SILENCE_BLOCK, np.int16)
+            while behind > 0:
+                self._encode_audio(silence[: min(behind, silence.size)])
+                behind -= _SILENCE_BLOCK
+        self._encode_audio(samples)
+
+    def _encode_audio(self, samples: npt.NDArray[np.int16]) -> None:
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts, frame.time_base = self._samples_written, _AUDIO_TB
+        self._samples_written += samples.size
+        self._container.mux(self._audio.encode(frame))
+
+    # -- transcript --------------------------------------------------------------------------
+    def write_cue(self, text: str, start_s: float, end_s: float) -> None:
+        """A subtitle shown from ``start_s`` to ``end_s``; cues never overlap (a cue that starts
+        before the previous one ended starts when it ends)."""
+        start_ms = max(round(start_s * 1000), self._last_cue_end_ms)
+        end_ms = max(round(end_s * 1000), start_ms + 1)
+        body = text.encode()[:65_000]
+        packet = av.Packet(struct.pack(">H", len(body)) + body)
+        packet.stream = self._subtitles
+        packet.time_base = _MS
+        packet.pts = packet.dts = start_ms
+        packet.duration = end_ms - start_ms
+        self._container.mux(packet)
+        self._last_cue_end_ms = end_ms
+        self.cues_written += 1
+
+    @property
+    def seconds(self) -> float:
+        return max(self._last_video_ms / 1000, self._samples_written / SAMPLE_RATE)
+
+    def close(self) -> None:
+        """Flushes both encoders and ends the file (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._container.mux(self._video.encode(None))
+            self._container.mux(self._audio.encode(None))
+        finally:
+            self._container.close()

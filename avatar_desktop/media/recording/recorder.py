@@ -1,0 +1,178 @@
+"""A recording in progress: the media engine hands it what it receives (the avatar's frames and
+voice, the microphone when asked, transcript cues) and a thread of its own encodes it, so the
+live view never waits on the encoder.
+
+The engine's side only enqueues. Frames are dropped (and counted) when the encoder falls more
+than half a second behind — the live view matters more than the file; sound is never dropped.
+Times are taken when the engine enqueues, on one monotonic clock, so picture and voice in the
+file keep the offset they had on arrival.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from .mp4_writer import Mp4Writer, fit_720p
+
+log = logging.getLogger(__name__)
+_MAX_QUEUED_FRAMES = 15  # half a second at 30 fps
+_MAX_EARLY_AUDIO_S = 5.0  # sound kept while the first frame (the file's size) is awaited
+
+
+@dataclass(frozen=True)
+class RecordingStats:
+    path: str
+    seconds: float
+    bytes: int
+    frames_written: int
+    frames_dropped: int
+    cues: int
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class _Video:
+    i420: bytes
+    width: int
+    height: int
+    at: float
+
+
+@dataclass(frozen=True)
+class _Audio:
+    samples: npt.NDArray[np.int16]
+    at: float
+
+
+@dataclass(frozen=True)
+class _Cue:
+    text: str
+    start: float
+    end: float
+
+
+_Item = _Video | _Audio | _Cue | None
+
+
+class Recorder:
+    """Records to ``path`` from construction until ``stop()``. ``quality`` is ``source`` (the
+    stream's own size) or ``720p`` (fit into 1280x720)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        quality: str = "source",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = path
+        self.quality = quality
+        self._clock = clock
+        self._started = clock()
+        self._queue: queue.Queue[_Item] = queue.Queue()
+        self._frames_queued = 0
+        self._lock = threading.Lock()
+        self.frames_dropped = 0
+        self._writer: Mp4Writer | None = None
+        self._early_audio: list[_Audio] = []
+        self.error = ""
+        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+        self._thread.start()
+
+    # -- fed from the engine's loop (cheap, never blocks) ------------------------------------
+    def video(self, i420: bytes, width: int, height: int) -> None:
+        with self._lock:
+            if self._frames_queued >= _MAX_QUEUED_FRAMES:
+                self.frames_dropped += 1
+                return
+            self._frames_queued += 1
+        self._queue.put(_Video(bytes(i420), width, height, self._clock() - self._started))
+
+    def audio(self, samples: npt.NDArray[np.int16]) -> None:
+        self._queue.put(_Audio(samples.copy(), self._clock() - self._started))
+
+    def cue(self, text: str, start_wall: float, end_wall: float) -> None:
+        """A transcript line, its times on ``time.time()``'s clock (the app's transcript's)."""
+        offset = time.time() - self._clock() + self._started
+        self._queue.put(_Cue(text, start_wall - offset, end_wall - offset))
+
+    def stop(self) -> RecordingStats:
+        """Ends the file; what is queued is written first."""
+        self._queue.put(None)
+        self._thread.join()
+        return self.stats
+
+    @property
+    def stats(self) -> RecordingStats:
+        writer = self._writer
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            size = 0
+        return RecordingStats(
+            path=str(self.path),
+            seconds=round(self._clock() - self._started, 1),
+            bytes=size,
+            frames_written=writer.frames_written if writer else 0,
+            frames_dropped=self.frames_dropped,
+            cues=writer.cues_written if writer else 0,
+            error=self.error,
+        )
+
+    # -- the recorder's thread -------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while (item := self._queue.get()) is not None:
+                if self.error:
+                    continue  # the file is lost; keep emptying the queue until stop()
+                self._write(item)
+        except Exception as exc:  # a full disk, a vanished folder: said, never a crash
+            log.exception("recording to %s failed", self.path)
+            self.error = str(exc) or type(exc).__name__
+            while self._queue.get() is not None:
+                pass
+        finally:
+            self._close()
+
+    def _write(self, item: _Video | _Audio | _Cue) -> None:
+        if isinstance(item, _Video):
+            with self._lock:
+                self._frames_queued -= 1
+            writer = self._writer or self._open(item.width, item.height)
+            writer.write_video(item.i420, item.width, item.height, item.at)
+        elif isinstance(item, _Audio):
+            if self._writer is None:
+                self._early_audio.append(item)
+                while self._early_audio and item.at - self._early_audio[0].at > (
+                    _MAX_EARLY_AUDIO_S
+                ):
+                    self._early_audio.pop(0)
+            else:
+                self._writer.write_audio(item.samples, item.at)
+        elif self._writer is not None:
+            self._writer.write_cue(item.text, item.start, item.end)
+
+    def _open(self, width: int, height: int) -> Mp4Writer:
+        size = fit_720p(width, height) if self.quality == "720p" else (width & ~1, height & ~1)
+        self._writer = Mp4Writer(self.path, *size)
+        for early in self._early_audio:
+            self._writer.write_audio(early.samples, early.at)
+        self._early_audio.clear()
+        return self._writer
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except Exception as exc:
+                log.exception("closing the recording %s failed", self.path)
+                self.error = self.error or str(exc) or type(exc).__name__

@@ -1,0 +1,56 @@
+"""What ffprobe would say of a recording, read with PyAV (the app's own FFmpeg)."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+@dataclass
+class Probe:
+    codecs: dict[str, str]  # stream type → codec
+    fps: float
+    duration_s: float
+    frames: int
+    cues: list[tuple[float, float, str]]  # start, end, text
+    audio_s: float
+    audio: np.ndarray
+
+
+def probe(path: Path) -> Probe:
+    with av.open(str(path)) as container:
+        codecs = {str(s.type): s.codec_context.name for s in container.streams}
+        video = container.streams.video[0]
+        times = [float(f.time) for f in container.decode(video) if f.time is not None]
+    with av.open(str(path)) as container:
+        chunks = [f.to_ndarray().reshape(-1) for f in container.decode(container.streams.audio[0])]
+        audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    cues: list[tuple[float, float, str]] = []
+    with av.open(str(path)) as container:
+        if container.streams.subtitles:
+            stream = container.streams.subtitles[0]
+            base = stream.time_base or Fraction(1, 1000)
+            for packet in container.demux(stream):
+                data = bytes(packet)
+                if packet.pts is None or len(data) < 2:
+                    continue
+                (length,) = struct.unpack(">H", data[:2])
+                if length:
+                    start = float(packet.pts * base)
+                    end = start + float((packet.duration or 0) * base)
+                    cues.append((start, end, data[2 : 2 + length].decode()))
+    span = (times[-1] - times[0]) if len(times) > 1 else 0.0
+    return Probe(
+        codecs=codecs,
+        fps=(len(times) - 1) / span if span else 0.0,
+        duration_s=max(times, default=0.0),
+        frames=len(times),
+        cues=cues,
+        audio_s=audio.size / 48_000,
+        audio=audio,
+    )
