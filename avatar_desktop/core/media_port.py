@@ -155,6 +155,20 @@ class DevicesListed(MediaEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordingStatus(MediaEvent):
+    """A recording's progress (about once a second while ``active``), and how it ended."""
+
+    active: bool
+    path: str
+    seconds: float = 0.0
+    bytes: int = 0
+    frames_written: int = 0
+    frames_dropped: int = 0
+    cues: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class EngineError(MediaEvent):
     error: str
 
@@ -185,6 +199,7 @@ _NAMES: dict[type[MediaEvent], str] = {
     MicrophoneState: "microphone",
     MicLevel: "mic_level",
     DevicesListed: "devices",
+    RecordingStatus: "recording",
     EngineError: "error",
     EngineDied: "engine_died",
 }
@@ -226,6 +241,15 @@ class MediaPort(Protocol):
     async def disconnect(self) -> None: ...
 
     async def send_data(self, data: bytes, topic: str) -> None: ...
+
+    async def start_recording(self, path: str, quality: str) -> None:
+        """Records what the room brings to ``path`` (MP4) from now until ``stop_recording``,
+        across reconnects; ``quality``: ``source`` or ``720p``."""
+
+    async def add_recording_cue(self, text: str, start: float, end: float) -> None:
+        """A subtitle for the recording; times on ``time.time()``'s clock."""
+
+    async def stop_recording(self) -> None: ...
 
     async def stop(self) -> None: ...
 

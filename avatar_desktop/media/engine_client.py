@@ -249,6 +249,15 @@ class MediaEngine:
     async def disconnect(self) -> None:
         await self._request({"cmd": "disconnect"})
 
+    async def start_recording(self, path: str, quality: str) -> None:
+        await self._request({"cmd": "record_start", "path": path, "quality": quality})
+
+    async def add_recording_cue(self, text: str, start: float, end: float) -> None:
+        await self._request({"cmd": "record_cue", "text": text, "start": start, "end": end})
+
+    async def stop_recording(self) -> None:
+        await self._request({"cmd": "record_stop"}, timeout_s=30)
+
     async def stop(self) -> None:
         self._stopping = True
         proc = self._proc

@@ -45,6 +45,7 @@ class FakeMedia:
         self.connects: list[int] = []
         self.sent: list[tuple[bytes, str]] = []
         self.muted: list[bool] = []
+        self.recording_calls: list[tuple[str, str, str]] = []
 
     @property
     def alive(self) -> bool:
@@ -114,6 +115,15 @@ class FakeMedia:
         if self.script.send_error is not None:
             raise self.script.send_error
         self.sent.append((data, topic))
+
+    async def start_recording(self, path: str, quality: str) -> None:
+        self.recording_calls.append(("start", path, quality))
+
+    async def add_recording_cue(self, text: str, start: float, end: float) -> None:
+        self.recording_calls.append(("cue", text, f"{end - start:.1f}"))
+
+    async def stop_recording(self) -> None:
+        self.recording_calls.append(("stop", "", ""))
 
     async def stop(self) -> None:
         self.stopped = True

@@ -14,11 +14,14 @@ import gc
 import logging
 import os
 import sys
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from avatar_desktop.lifeline import exit_within, stdin_reader
 
 from ..frame_buffer import FrameWriter
+from ..recording.recorder import Recorder
 from .protocol import decode, encode, unb64
 from .room_session import RoomSession
 
@@ -41,6 +44,7 @@ def list_devices() -> dict[str, Any]:
 
 log = logging.getLogger("avatar_desktop.media.engine")
 LIFELINE_GRACE_S = 5.0
+RECORDING_REPORT_S = 1.0
 
 
 class Engine:
@@ -51,6 +55,10 @@ class Engine:
         self._connecting: asyncio.Task[None] | None = None
         self._out = sys.stdout.buffer
         self._app_listens = True
+        # The recording belongs to the engine, not to a room: a reconnect (a new room) goes on
+        # writing the same file.
+        self.recorder: Recorder | None = None
+        self._recording_reports: asyncio.Task[None] | None = None
 
     def emit(self, message: dict[str, Any]) -> None:
         if not self._app_listens:
@@ -73,6 +81,7 @@ class Engine:
                 generation=int(command.get("gen", 0)),
                 microphone=command.get("microphone"),
             )
+            self.session.recorder = self.recorder
             # Connecting takes seconds: run it beside the command loop, so "disconnect" and
             # "quit" are heard meanwhile.
             self._connecting = asyncio.get_running_loop().create_task(
@@ -91,6 +100,12 @@ class Engine:
             await self.session.start_microphone(command.get("device"))
         elif kind == "speaker_device" and self.session is not None:
             self.session.set_speaker(command.get("device"))
+        elif kind == "record_start":
+            self._start_recording(Path(str(command["path"])), str(command.get("quality", "source")))
+        elif kind == "record_stop":
+            await self._stop_recording()
+        elif kind == "record_cue" and self.recorder is not None:
+            self.recorder.cue(str(command["text"]), float(command["start"]), float(command["end"]))
         elif kind == "list_devices":
             self.emit({"event": "devices", **list_devices()})
         elif kind == "disconnect":
@@ -98,9 +113,41 @@ class Engine:
             await self._close_session()
             self.emit({"event": "disconnected", "reason": "CLIENT_INITIATED", "gen": generation})
         elif kind == "quit":
+            await self._stop_recording()
             await self._close_session()
             return False
         return True
+
+    def _start_recording(self, path: Path, quality: str) -> None:
+        if self.recorder is not None:
+            raise RuntimeError(f"already recording to {self.recorder.path}")
+        if quality not in ("source", "720p"):
+            raise ValueError(f"unknown recording quality {quality!r}")
+        self.recorder = Recorder(path, quality=quality)
+        if self.session is not None:
+            self.session.recorder = self.recorder
+        self._recording_reports = asyncio.get_running_loop().create_task(
+            self._report_recording(self.recorder), name="recording-reports"
+        )
+
+    async def _report_recording(self, recorder: Recorder) -> None:
+        """Elapsed time and file size once a second, for the window's indicator."""
+        while True:
+            self.emit({"event": "recording", "active": True, **asdict(recorder.stats)})
+            await asyncio.sleep(RECORDING_REPORT_S)
+
+    async def _stop_recording(self) -> None:
+        """Ends the file (flushing the encoders off the loop) and says how it ended."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return
+        if self._recording_reports is not None:
+            self._recording_reports.cancel()
+            self._recording_reports = None
+        if self.session is not None:
+            self.session.recorder = None
+        stats = await asyncio.to_thread(recorder.stop)
+        self.emit({"event": "recording", "active": False, **asdict(stats)})
 
     async def _handle_and_reply(self, command: dict[str, Any]) -> bool:
         """Runs a command and answers it (``reply{id, ok, error}``) when it has an ``id``: the
@@ -145,6 +192,7 @@ class Engine:
         if not quit_asked:
             log.info("stdin closed (the app is gone): closing the room")
             exit_within(LIFELINE_GRACE_S, "the app")
+        await self._stop_recording()
         await self._close_session()
 
 

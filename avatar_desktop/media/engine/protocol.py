@@ -2,7 +2,9 @@
 
 App → engine (``cmd``, each with an ``id``): ``connect{url, token, avatar_identity, gen}``,
 ``send_data{data_b64, topic}``, ``mic_muted{muted}``, ``mic_device{device}``,
-``speaker_device{device}``, ``list_devices``, ``disconnect``, ``quit``. ``connect`` may carry
+``speaker_device{device}``, ``list_devices``, ``record_start{path, quality}`` (``source`` or
+``720p``), ``record_cue{text, start, end}`` (times on the app's wall clock), ``record_stop``,
+``disconnect``, ``quit``. ``connect`` may carry
 ``microphone{enabled, device, muted, processing{echo_cancellation, ...}}``. The engine answers
 every command that has an ``id`` with ``reply{id, ok, error}`` once it has done it (``connect``:
 once joining has begun; how joining ends comes as ``connected`` or ``connect_failed``).
@@ -10,7 +12,8 @@ Engine → app (``event``): ``ready{frames}``, ``reply``, ``connected``,
 ``participant{identity, present}``, ``track{identity, kind, subscribed}``,
 ``first_frame{width, height}``, ``video_stalled{since_ms}``, ``video_resumed``,
 ``data{identity, topic, data_b64}``, ``reconnecting``, ``reconnected``, ``disconnected{reason}``,
-``connect_failed{error}``, ``quality{quality}``, ``stats{...}``, ``audio_output{available,
+``connect_failed{error}``, ``quality{quality}``, ``stats{...}``, ``recording{active, path,
+seconds, bytes, frames_written, frames_dropped, cues, error}``, ``audio_output{available,
 error}``, ``microphone{available, error}``, ``mic_level{dbfs}``, ``devices{inputs, outputs}``,
 ``error{error}``. Events of a room carry ``gen``, the generation its ``connect`` named.
 
@@ -145,6 +148,17 @@ def _parse(name: str, message: dict[str, Any], gen: int | None) -> m.MediaEvent 
         return cls2(gen=gen, error=_text(message, "error"))
     if name == "disconnected":
         return m.Disconnected(gen=gen, reason=_text(message, "reason"))
+    if name == "recording":
+        return m.RecordingStatus(
+            active=bool(message.get("active")),
+            path=_text(message, "path"),
+            seconds=_number(message, "seconds") or 0.0,
+            bytes=int(message.get("bytes") or 0),
+            frames_written=int(message.get("frames_written") or 0),
+            frames_dropped=int(message.get("frames_dropped") or 0),
+            cues=int(message.get("cues") or 0),
+            error=_text(message, "error"),
+        )
     simple: dict[str, type[m.MediaEvent]] = {
         "connected": m.Connected,
         "video_resumed": m.VideoResumed,

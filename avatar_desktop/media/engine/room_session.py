@@ -22,6 +22,7 @@ from livekit import rtc
 from ..audio_output import AudioOutputUnavailable, JitterBuffer, SpeakerOutput
 from ..frame_buffer import FrameWriter
 from ..microphone import Microphone, MicrophoneUnavailable, ProcessingOptions
+from ..recording.recorder import Recorder
 from ..thread_bridge import ThreadToLoop
 from .frame_scaler import FrameScaler
 from .protocol import b64
@@ -51,6 +52,7 @@ class RoomSession:
         self.frames = frames
         self.room = rtc.Room()
         self.avatar_identity: str | None = None
+        self.recorder: Recorder | None = None  # the engine's recording, when one runs
         self._tasks: set[asyncio.Task[Any]] = set()
         self._first_frame = False
         self._play_audio = play_audio
@@ -151,6 +153,8 @@ class RoomSession:
             async for event in stream:
                 frame = event.frame
                 scaler.write(frame, time.time_ns() // 1000)
+                if self.recorder is not None:
+                    self._record(frame)
                 self._frames_in_window += 1
                 self._last_frame_at = time.monotonic()
                 if self._stalled:
@@ -163,6 +167,12 @@ class RoomSession:
                     )
         finally:
             await stream.aclose()
+
+    def _record(self, frame: rtc.VideoFrame) -> None:
+        assert self.recorder is not None
+        if frame.type != rtc.VideoBufferType.I420:
+            frame = frame.convert(rtc.VideoBufferType.I420)
+        self.recorder.video(frame.data, frame.width, frame.height)
 
     async def start_microphone(self, device: int | str | None, quiet: bool = False) -> None:
         """Captures from ``device`` and publishes the microphone track (once); says so when
@@ -246,8 +256,11 @@ class RoomSession:
         try:
             async for event in stream:
                 self._audio_frames += 1
+                samples = np.frombuffer(event.frame.data, np.int16)
                 if self._speaker is not None:
-                    self.jitter.write(np.frombuffer(event.frame.data, np.int16))
+                    self.jitter.write(samples)
+                if self.recorder is not None:
+                    self.recorder.audio(samples)
         finally:
             await stream.aclose()
 

@@ -65,7 +65,9 @@ class Mp4Writer:
                      "g": str(fps), "keyint_min": str(fps)},
         )  # fmt: skip
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        video.time_base = _MS
+        # Frames come when they arrive, not on a 1/30 s grid: millisecond times all the way
+        # (on the encoder's 1/fps clock two close frames would share a timestamp).
+        video.time_base = video.codec_context.time_base = _MS
         self._video = video
         audio = self._container.add_stream("aac", rate=SAMPLE_RATE)
         audio.layout = "mono"

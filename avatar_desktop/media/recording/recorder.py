@@ -89,7 +89,7 @@ class Recorder:
         self._thread.start()
 
     # -- fed from the engine's loop (cheap, never blocks) ------------------------------------
-    def video(self, i420: bytes, width: int, height: int) -> None:
+    def video(self, i420: bytes | memoryview, width: int, height: int) -> None:
         with self._lock:
             if self._frames_queued >= _MAX_QUEUED_FRAMES:
                 self.frames_dropped += 1

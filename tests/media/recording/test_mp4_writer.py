@@ -55,6 +55,20 @@ def test_a_recording_has_h264_aac_30_fps_its_length_and_the_transcript_as_subtit
     assert abs(s0 - 0.5) < 0.1 and abs(e0 - 1.5) < 0.1 and s1 >= e0 - 0.001
 
 
+def test_frames_arriving_unevenly_are_all_kept(tmp_path: Path) -> None:
+    """Frames come when the network brings them: two 4 ms apart, then a pause."""
+    path = tmp_path / "uneven.mp4"
+    writer = Mp4Writer(path, W, H)
+    times = [i / 30 + (0.012 if i % 3 == 1 else 0.0) - (0.012 if i % 3 == 2 else 0.0)
+             for i in range(90)]  # fmt: skip
+    for i, at in enumerate(times):
+        writer.write_video(_frame(i), W, H, at)
+        if i == 45:
+            writer.write_video(_frame(i), W, H, at + 0.004)
+    writer.close()
+    assert probe(path).frames == 91
+
+
 def test_a_gap_in_what_arrives_stays_a_gap_in_one_file(tmp_path: Path) -> None:
     path = tmp_path / "gap.mp4"
     writer = Mp4Writer(path, W, H)
