@@ -61,9 +61,14 @@ class StepCardPainter:
     PAD = 26
     GAP = 12
 
+    LONG_TITLE = 64  # characters: a whole explanation reads better in the plain font
+
     def __init__(self, card: StepCard, stage: QRect, base: QFont) -> None:
         self.card = card
         self.title_font, self.detail_font, self.small_font = _fonts(base)
+        if len(card.title) > self.LONG_TITLE:
+            self.title_font = QFont(self.detail_font)
+            self.title_font.setPointSizeF(self.detail_font.pointSizeF() * 1.08)
         width = max(220, min(480, stage.width() - 48))
         inner = width - 2 * self.PAD
         flags = Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap
