@@ -56,6 +56,7 @@ from .media_port import (
     VideoStalled,
 )
 from .provider_port import AvatarProvider, SessionGrant, SessionSettings, TextMode
+from .reply_latency import ReplyTimer, TurnEnd
 from .retry import RetryPolicy
 from .session_state import SessionState, StateChange, check_transition
 from .session_status import LiveStatus, SessionView, VoiceSettings
@@ -136,7 +137,10 @@ class SessionController:
         ledger: SessionLedger | None = None,
         clock: Callable[[], float] = time.time,
         unstopped: UnstoppedSessions | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``clock`` stamps what the user reads (wall time); ``monotonic`` measures durations
+        (the reply latency)."""
         self.provider = provider
         self.settings = settings
         self.timing = timing or Timing()
@@ -168,6 +172,7 @@ class SessionController:
         self._outside_room_task: asyncio.Task[None] | None = None
         self._session_push_to_talk = False
         self._listeners: list[Callable[[str, Any], None]] = []
+        self._reply_timer = ReplyTimer(monotonic)
 
     # -- observing ------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[str, Any], None]) -> None:
@@ -267,6 +272,7 @@ class SessionController:
         if self.state is not S.LIVE or self.grant is None:
             raise RuntimeError("the avatar is not live")
         self.conversation.said_by_user(text)
+        self._turn_ended("message")
         await self.provider.send_text(self.grant, text, mode, self._publish)
 
     async def interrupt(self) -> None:
@@ -395,8 +401,12 @@ class SessionController:
         elif isinstance(avatar_event, SpeechActivity):
             if avatar_event.speaker == "avatar":
                 self.status.avatar_speaking = avatar_event.speaking
+                if avatar_event.speaking:
+                    self._avatar_started_speaking()
             else:
                 self.status.user_speaking = avatar_event.speaking
+                if not avatar_event.speaking:
+                    self._turn_ended("speech")
             self._notify("status", self.status)
         elif isinstance(avatar_event, SessionStopped):
             self._log_event(f"service ended the session: {avatar_event.reason}")
@@ -404,6 +414,19 @@ class SessionController:
         elif isinstance(avatar_event, PushToTalkState):
             self._log_event(f"push-to-talk {'on' if avatar_event.active else 'off'}")
         self._notify("avatar_event", avatar_event)
+
+    def _turn_ended(self, after: TurnEnd) -> None:
+        self._reply_timer.turn_ended(after)
+        self.conversation.turn_ended()
+
+    def _avatar_started_speaking(self) -> None:
+        reply = self._reply_timer.avatar_started()
+        if reply is None:
+            return
+        self.status.reply = reply
+        self.conversation.replied_in(reply.ms)
+        what = "your message" if reply.after == "message" else "the end of your speech"
+        self._log_event(f"reply latency: the avatar spoke {reply.ms} ms after {what}")
 
     # -- the run ----------------------------------------------------------------------------------
     def _task_failed(self, name: str, error: BaseException) -> None:
@@ -555,6 +578,7 @@ class SessionController:
         if self._stop_requested:
             raise _UserStop  # pressed while the session was being created: it is stopped now
         self.status = LiveStatus(session_id=grant.session_id)
+        self._reply_timer.forget()
         self._readiness = Readiness(grant.avatar_identity)
         self._video_stalled = False
         media = await self._ensure_media()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ErrorKind
+from .reply_latency import ReplyLatency
 from .session_state import SessionState
 
 S = SessionState
@@ -57,6 +58,7 @@ class LiveStatus:
     mic_level_dbfs: float | None = None
     talking: bool = False  # push-to-talk held
     message: str = ""
+    reply: ReplyLatency | None = None  # how fast the avatar answered the last turn
 
 
 @dataclass(frozen=True)

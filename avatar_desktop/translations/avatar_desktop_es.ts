@@ -83,6 +83,22 @@
   <context>
     <name>ChatPanel</name>
     <message>
+      <source>You</source>
+      <translation>Tú</translation>
+    </message>
+    <message>
+      <source>Avatar</source>
+      <translation>Avatar</translation>
+    </message>
+    <message>
+      <source>The conversation appears here. Type below, or just talk.</source>
+      <translation>Aquí aparece la conversación. Escribe abajo o, simplemente, habla.</translation>
+    </message>
+    <message>
+      <source>replied in {0} ms</source>
+      <translation>respondió en {0} ms</translation>
+    </message>
+    <message>
       <source>Type a message and press Enter</source>
       <translation>Escribe un mensaje y pulsa Intro</translation>
     </message>
@@ -105,22 +121,6 @@
     <message>
       <source>The avatar says your words as they are</source>
       <translation>El avatar dice tus palabras tal cual</translation>
-    </message>
-    <message>
-      <source>You</source>
-      <translation>Tú</translation>
-    </message>
-    <message>
-      <source>Avatar</source>
-      <translation>Avatar</translation>
-    </message>
-    <message>
-      <source>The avatar is speaking…</source>
-      <translation>El avatar está hablando…</translation>
-    </message>
-    <message>
-      <source>The avatar hears you…</source>
-      <translation>El avatar te escucha…</translation>
     </message>
   </context>
   <context>
@@ -297,10 +297,8 @@
       <translation>No funcionó: {0}</translation>
     </message>
     <message>
-      <source>{0}
-Trying again in {1} s (attempt {2} of {3})…</source>
-      <translation>{0}
-Reintentando en {1} s (intento {2} de {3})…</translation>
+      <source>Trying again in {0} s (attempt {1} of {2})…</source>
+      <translation>Reintentando en {0} s (intento {1} de {2})…</translation>
     </message>
     <message>
       <source>excellent</source>
@@ -329,6 +327,10 @@ Reintentando en {1} s (intento {2} de {3})…</translation>
     <message>
       <source>{0} fps</source>
       <translation>{0} fps</translation>
+    </message>
+    <message>
+      <source>Last reply {0} ms</source>
+      <translation>Última respuesta {0} ms</translation>
     </message>
     <message>
       <source>Avatar: {0}</source>
@@ -589,6 +591,17 @@ The conversation is still in the window: try another folder.</source>
       <translation>{0}
 
 La conversación sigue en la ventana: prueba con otra carpeta.</translation>
+    </message>
+  </context>
+  <context>
+    <name>VideoView</name>
+    <message>
+      <source>Speaking</source>
+      <translation>Hablando</translation>
+    </message>
+    <message>
+      <source>Hearing you</source>
+      <translation>Te escucha</translation>
     </message>
   </context>
   <context>

@@ -1,5 +1,6 @@
-"""The conversation: the transcript of both sides, a text box (Enter sends) and the visible
-switch between "Say exactly" (the avatar repeats) and "Ask the avatar" (its brain answers)."""
+"""The conversation: the transcript of both sides as bubbles, a text box (Enter sends) and the
+visible switch between "Say exactly" (the avatar repeats) and "Ask the avatar" (its brain
+answers)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QPushButton,
     QRadioButton,
@@ -19,6 +18,18 @@ from PySide6.QtWidgets import (
 
 from avatar_desktop.core.conversation import TranscriptLine
 from avatar_desktop.core.provider_port import TextMode
+
+from .chat_bubbles import TranscriptView, fill_item
+
+# A message box and a Send button shaped like a chat app's; colours from the palette.
+STYLE = """
+QLineEdit#messageBox { border: 1px solid palette(mid); border-radius: 15px; padding: 5px 12px;
+                       background: palette(base); }
+QLineEdit#messageBox:focus { border: 1px solid palette(highlight); }
+QPushButton#sendButton { border: none; border-radius: 15px; padding: 6px 18px;
+                         background: palette(highlight); color: palette(highlighted-text); }
+QPushButton#sendButton:disabled { background: palette(midlight); color: palette(mid); }
+"""
 
 
 def _tr(text: str) -> str:
@@ -30,13 +41,14 @@ class ChatPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.transcript = QListWidget()
-        self.transcript.setWordWrap(True)
-        self.transcript.setObjectName("transcript")
+        self.setObjectName("chatPanel")
+        self.transcript = TranscriptView()
         self.input = QLineEdit()
+        self.input.setObjectName("messageBox")
         self.input.setPlaceholderText(_tr("Type a message and press Enter"))
         self.input.returnPressed.connect(self._send)
         self.send_button = QPushButton(_tr("Send"))
+        self.send_button.setObjectName("sendButton")
         self.send_button.clicked.connect(self._send)
         self.ask_mode = QRadioButton(_tr("Ask the avatar"))
         self.say_mode = QRadioButton(_tr("Say exactly"))
@@ -46,22 +58,22 @@ class ChatPanel(QWidget):
         group = QButtonGroup(self)
         group.addButton(self.ask_mode)
         group.addButton(self.say_mode)
-        self.speaking = QLabel("")
-        self.speaking.setObjectName("speakingIndicator")
 
         modes = QHBoxLayout()
         modes.addWidget(self.ask_mode)
         modes.addWidget(self.say_mode)
         modes.addStretch(1)
-        modes.addWidget(self.speaking)
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
         row.addWidget(self.send_button)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(9, 6, 9, 4)
+        self.setStyleSheet(STYLE)
         layout.addWidget(self.transcript, 1)
         layout.addLayout(modes)
         layout.addLayout(row)
-        self._items: dict[int, QListWidgetItem] = {}
+        self._items: dict[int, tuple[QListWidgetItem, TranscriptLine]] = {}
+        self._avatar_name = ""
         self.set_live(False)
 
     @property
@@ -71,8 +83,14 @@ class ChatPanel(QWidget):
     def set_live(self, live: bool) -> None:
         self.input.setEnabled(live)
         self.send_button.setEnabled(live)
-        if not live:
-            self.speaking.setText("")
+
+    def set_avatar_name(self, name: str) -> None:
+        """The name over the avatar's bubbles (empty: "Avatar")."""
+        if name == self._avatar_name:
+            return
+        self._avatar_name = name
+        for item, line in self._items.values():
+            fill_item(item, line, name)
 
     def _send(self) -> None:
         text = self.input.text().strip()
@@ -82,24 +100,18 @@ class ChatPanel(QWidget):
         self.send_requested.emit(text, self.mode)
 
     def show_line(self, line: TranscriptLine, is_new: bool) -> None:
-        who = _tr("You") if line.speaker == "user" else _tr("Avatar")
-        text = f"{who}: {line.text}"
-        item = self._items.get(id(line))
-        if item is None or is_new:
-            item = QListWidgetItem(text)
-            self._items[id(line)] = item
+        """A new bubble, or the words of one already shown replaced in place (a partial
+        transcript growing, then its final text; the reply time added)."""
+        known = self._items.get(id(line))
+        if known is None or is_new or known[1] is not line:
+            item = QListWidgetItem()
+            self._items[id(line)] = (item, line)
+            fill_item(item, line, self._avatar_name)
             self.transcript.addItem(item)
         else:
-            item.setText(text)
+            fill_item(known[0], line, self._avatar_name)
         self.transcript.scrollToBottom()
 
-    def set_speaking(self, avatar: bool, user: bool) -> None:
-        if avatar:
-            self.speaking.setText(_tr("The avatar is speaking…"))
-        elif user:
-            self.speaking.setText(_tr("The avatar hears you…"))
-        else:
-            self.speaking.setText("")
-
     def lines(self) -> list[str]:
+        """What the bubbles say, one "Speaker: text" a line (the export's plain form)."""
         return [self.transcript.item(i).text() for i in range(self.transcript.count())]

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QHBoxLayout,
     QLabel,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from avatar_desktop.config import ApiKeys, AppSettings, KeySource
 from avatar_desktop.core.errors import AvatarServiceError
-from avatar_desktop.core.events import AvatarEvent
+from avatar_desktop.core.events import AvatarEvent, Speaker
 from avatar_desktop.core.journal import JournalEntry
 from avatar_desktop.core.media_port import FrameSource
 from avatar_desktop.core.preparation import Preparation
@@ -40,11 +41,12 @@ from .chat_panel import ChatPanel
 from .help_menu import ShortcutsDialog, about_box
 from .session_bridge import SessionBridge
 from .settings_dialog import SettingsDialog
+from .stage_overlays import StepCard
 from .state_text import advice, gave_up, preparation_text, state_label
 from .transcript_export_action import TranscriptExportAction
 from .video_view import VideoView
 from .voice_bar import VoiceBar
-from .window_keys import WindowKeys
+from .window_keys import WindowKeys, takes_text
 
 log = logging.getLogger(__name__)
 S = SessionState
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self._settings_hooks: SettingsHooks | None = None
         self._last_change: StateChange | None = None
         self._preparation: Preparation | None = None
+        self._preparation_since = time.time()
         self._prepare_hook: Callable[[], Awaitable[bool]] | None = None
         self._closing = False
         self.setWindowTitle("avatar-desktop")
@@ -215,6 +218,8 @@ class MainWindow(QMainWindow):
 
     def set_preparing(self, step: Preparation | None) -> None:
         """The step before any session (the offline demo coming up), or None when done."""
+        if step != self._preparation:
+            self._preparation_since = time.time()
         self._preparation = step
         self._render_state()
 
@@ -354,6 +359,15 @@ class MainWindow(QMainWindow):
         if change.new is S.LIVE and change.old is S.WAITING_FOR_AVATAR:
             self._run(self.controller.refresh_devices())
         self._render_state()
+        # Live: ready to type, as a call app's message box is; not in push-to-talk mode, where
+        # Space held talks only while no text box has the focus.
+        push_to_talk = self.controller.voice.push_to_talk
+        if change.new is S.LIVE and not push_to_talk and not self._typing_elsewhere():
+            self.chat.input.setFocus()
+
+    def _typing_elsewhere(self) -> bool:
+        focused = QApplication.focusWidget()
+        return focused is not None and focused is not self.chat.input and takes_text(focused)
 
     def _render_state(self) -> None:
         view = self.controller.view()
@@ -363,9 +377,12 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(view.can_stop)
         self.interrupt_action.setEnabled(view.can_interrupt)
         self.chat.set_live(view.can_send)
-        text = self._overlay_text(view)
-        self.video.set_overlay("" if view.live else text, show_picture=view.shows_picture)
-        self.state_label.setText(_tr("Live") if view.live else text.replace("\n", " "))
+        self.chat.set_avatar_name(view.avatar_name)
+        card = self._step_card(view)
+        self.video.set_step(None if view.live else card, show_picture=view.shows_picture)
+        self.state_label.setText(_tr("Live") if view.live else _one_line(card))
+        if view.live:
+            self._show_speaking()
         grant = self.controller.grant
         session = _tr("Session {0}").format(grant.session_id[:12]) if grant else ""
         if view.avatar_name:  # none was chosen: the account's first, named
@@ -376,25 +393,45 @@ class MainWindow(QMainWindow):
         self.stop_stale_action.setVisible(view.offer_stop_stale)
         self._tick()
 
-    def _overlay_text(self, view: SessionView) -> str:
-        if self._preparation is not None and view.state is S.IDLE:
-            return preparation_text(self._preparation)
+    def _step_card(self, view: SessionView) -> StepCard:
+        """The card on the stage: the step in plain words, since when, or why it failed."""
+        change = self._last_change
+        since = change.at if change is not None else None
+        step = self._preparation
+        if step is not None and view.state is S.IDLE:
+            if step.failed:
+                return StepCard(preparation_text(step), kind="failed")
+            return StepCard(preparation_text(step), since=self._preparation_since)
         if view.state is S.FAILED:
             what = advice(view.error) if view.error is not None else _tr("The session failed.")
             wait = view.retry_in_s(time.time())
             if wait is not None:
-                return _tr("{0}\nTrying again in {1} s (attempt {2} of {3})…").format(
-                    what, wait, view.attempt, view.max_attempts
+                detail = _tr("Trying again in {0} s (attempt {1} of {2})…").format(
+                    wait, view.attempt, view.max_attempts
                 )
-            if view.gave_up:
-                return f"{what}\n{gave_up(view.attempt)}"
-            return what
+                return StepCard(what, detail, "failed")
+            return StepCard(what, gave_up(view.attempt) if view.gave_up else "", "failed")
         if view.state is S.RECONNECTING:
-            return _tr("Reconnecting (attempt {0} of {1})…").format(view.attempt, view.max_attempts)
-        return state_label(self._last_change)
+            title = _tr("Reconnecting (attempt {0} of {1})…").format(
+                view.attempt, view.max_attempts
+            )
+            return StepCard(title, since=since)
+        if view.state is S.IDLE:
+            return StepCard(state_label(change), kind="idle")
+        return StepCard(state_label(change), since=since)
+
+    def _show_speaking(self) -> None:
+        status = self.controller.status
+        live = self.controller.state is S.LIVE
+        who: Speaker | None = None
+        if live and status.avatar_speaking:
+            who = "avatar"
+        elif live and status.user_speaking:
+            who = "user"
+        self.video.set_speaking(who)
 
     def _on_status(self, status: LiveStatus) -> None:
-        self.chat.set_speaking(status.avatar_speaking, status.user_speaking)
+        self._show_speaking()
         self.voice.show_status(status.microphone, status.microphone_error, status.mic_level_dbfs)
         parts = []
         if status.quality:
@@ -409,13 +446,14 @@ class MainWindow(QMainWindow):
             parts.append(_tr("RTT {0} ms").format(round(status.rtt_ms)))
         if status.fps is not None:
             parts.append(_tr("{0} fps").format(round(status.fps)))
+        if status.reply is not None:
+            parts.append(_tr("Last reply {0} ms").format(status.reply.ms))
         if status.audio_output is False:
             parts.append(_tr("No speaker found: the avatar's voice cannot be played"))
         self.network_label.setText(" · ".join(parts))
 
     def _on_avatar_event(self, _event: AvatarEvent) -> None:
-        status = self.controller.status
-        self.chat.set_speaking(status.avatar_speaking, status.user_speaking)
+        self._show_speaking()
 
     def _on_journal(self, entry: JournalEntry) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime(entry.at))
@@ -430,9 +468,9 @@ class MainWindow(QMainWindow):
             self.elapsed_label.setText("")
         view = self.controller.view()
         if view.retrying:  # the countdown moves
-            text = self._overlay_text(view)
-            self.video.set_overlay(text, show_picture=False)
-            self.state_label.setText(text.replace("\n", " "))
+            card = self._step_card(view)
+            self.video.set_step(card, show_picture=False)
+            self.state_label.setText(_one_line(card))
 
     # -- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -453,3 +491,7 @@ class MainWindow(QMainWindow):
                 self, "avatar-desktop", _tr("The session could not be stopped in time.")
             )
         self.close()
+
+
+def _one_line(card: StepCard) -> str:
+    return " ".join(part for part in (card.title, card.detail) if part)

@@ -1,10 +1,13 @@
-"""The avatar's video: pulls the newest frame on a display-rate timer (a slow paint drops stale
-frames instead of queueing latency) and paints it letterboxed, with an overlay that says which
-step the session is in while there is no picture.
+"""The avatar's video stage: pulls the newest frame on a display-rate timer (a slow paint drops
+stale frames instead of queueing latency) and paints it letterboxed on a near-black stage, with
+a card that says which step the session is in (and for how long, or why it failed) while there
+is no picture, and a pill that shows who is speaking.
 
 The view tells its source its size in device pixels, so frames arrive scaled to fit and are
 painted 1:1 over the engine's shared memory (no copy, no smooth transform per paint). The timer
-runs only while a picture may show: an idle window costs nothing."""
+runs only while a picture may show: an idle window costs nothing. The card's spinner repaints
+only the card, at 12.5 Hz, only while a step is in progress; the pill is pre-rendered and its
+own timer repaints only the pill while someone speaks."""
 
 from __future__ import annotations
 
@@ -13,13 +16,36 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
-from PySide6.QtCore import QRect, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QRegion, QResizeEvent
+from PySide6.QtCore import QCoreApplication, QPoint, QRect, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QRegion, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from avatar_desktop.core.events import Speaker
 from avatar_desktop.core.media_port import Frame, FrameSource
 
-BACKGROUND = QColor(16, 18, 24)
+from .stage_overlays import (
+    HEARING,
+    PILL_INTERVAL_MS,
+    PILL_PHASES,
+    SPEAKING,
+    SPINNER_INTERVAL_MS,
+    STAGE,
+    SpeakingPill,
+    StepCard,
+    StepCardPainter,
+)
+
+BACKGROUND = STAGE
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("VideoView", text)
+
+
+def elapsed_text(seconds: float) -> str:
+    """How long a step has lasted, as a call app's timer: 0:07, 2:15."""
+    whole = max(0, int(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 @dataclass
@@ -47,29 +73,110 @@ class VideoView(QWidget):
         self._image: QImage | None = None
         self._frame: Frame | None = None  # keeps the bytes under the QImage alive
         self._picture: QRect | None = None  # where the last picture was painted 1:1
-        self._overlay = ""
+        self._card: StepCard | None = None
+        self._card_painter: StepCardPainter | None = None
         self._show_picture = False
+        self._speaking: Speaker | None = None
+        self._pills: dict[tuple[Speaker, float], SpeakingPill] = {}
+        self._pill_phase = 0
         self.stats = PaintStats()
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(1000 // 60)
         self._timer.timeout.connect(self._pull)
+        self._spinner = QTimer(self)
+        self._spinner.setInterval(SPINNER_INTERVAL_MS)
+        self._spinner.timeout.connect(self._repaint_card)
+        self._pill_timer = QTimer(self)
+        self._pill_timer.setInterval(PILL_INTERVAL_MS)
+        self._pill_timer.timeout.connect(self._next_pill_phase)
 
     def set_source(self, source: FrameSource | None) -> None:
         self._source = source
         self._tell_size()
 
-    def set_overlay(self, text: str, show_picture: bool) -> None:
-        """``show_picture``: whether a picture may show (connecting to live, or reconnecting);
-        frames are pulled only then."""
-        self._overlay = text
+    def set_step(self, card: StepCard | None, show_picture: bool) -> None:
+        """The step card (None: live, the picture alone). ``show_picture``: whether a picture
+        may show (live, or reconnecting); frames are pulled only then."""
+        changed = card != self._card or show_picture != self._show_picture
+        self._card = card
         self._show_picture = show_picture
         if show_picture and not self._timer.isActive():
             self._timer.start()
         elif not show_picture:
             self._timer.stop()
             self._image, self._frame = None, None
-        self.update()
+            self.set_speaking(None)
+        self._layout_card()
+        if changed:
+            self.update()
+
+    def set_speaking(self, who: Speaker | None) -> None:
+        """Who is speaking, for the pill on the picture (None: nobody, no pill)."""
+        if who == self._speaking:
+            return
+        old = self._pill_rect()
+        self._speaking = who
+        if who is None:
+            self._pill_timer.stop()
+        elif not self._pill_timer.isActive():
+            self._pill_timer.start()
+        self.update(old.united(self._pill_rect()))
+
+    @property
+    def step_card(self) -> StepCard | None:
+        return self._card
+
+    @property
+    def speaking(self) -> Speaker | None:
+        return self._speaking
+
+    @property
+    def animating(self) -> bool:
+        """Whether an overlay's own timer runs (the spinner or the speaking bars)."""
+        return self._spinner.isActive() or self._pill_timer.isActive()
+
+    def _layout_card(self) -> None:
+        card = self._card
+        self._card_painter = (
+            StepCardPainter(card, self.rect(), self.font()) if card is not None else None
+        )
+        if self._card_painter is not None and self._card_painter.animates:
+            if not self._spinner.isActive():
+                self._spinner.start()
+        else:
+            self._spinner.stop()
+
+    def _repaint_card(self) -> None:
+        if self._card_painter is not None:
+            self.update(self._card_painter.rect)
+
+    def _pill(self) -> SpeakingPill | None:
+        who = self._speaking
+        if who is None:
+            return None
+        ratio = self.devicePixelRatioF()
+        pill = self._pills.get((who, ratio))
+        if pill is None:
+            label = _tr("Speaking") if who == "avatar" else _tr("Hearing you")
+            colour = SPEAKING if who == "avatar" else HEARING
+            pill = SpeakingPill(label, colour, self.font(), ratio)
+            self._pills[(who, ratio)] = pill
+        return pill
+
+    def _pill_rect(self) -> QRect:
+        pill = self._pill()
+        if pill is None:
+            return QRect()
+        area = self._picture if self._picture is not None else self.rect()
+        margin = 14
+        return QRect(
+            QPoint(area.left() + margin, area.bottom() - margin - pill.size.height()), pill.size
+        )
+
+    def _next_pill_phase(self) -> None:
+        self._pill_phase = (self._pill_phase + 1) % PILL_PHASES
+        self.update(self._pill_rect())
 
     @property
     def pulling(self) -> bool:
@@ -78,6 +185,7 @@ class VideoView(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._tell_size()
+        self._layout_card()
 
     def _tell_size(self) -> None:
         if self._source is not None:
@@ -98,7 +206,7 @@ class VideoView(QWidget):
             self._image is not None
             and self._image.size() == image.size()
             and self._picture is not None
-            and not self._overlay
+            and self._card is None
         )
         # The new image first, then the old frame goes: the old pixels stay held until then.
         self._image, self._frame = image, frame
@@ -131,8 +239,15 @@ class VideoView(QWidget):
             self.stats.record(latency_ms, time.perf_counter() - began, scaled)
         else:
             painter.fillRect(event.rect(), BACKGROUND)
-        if self._overlay:
-            self._draw_overlay(painter, dim=image is not None)
+        card = self._card_painter
+        if card is not None:
+            if image is not None:  # reconnecting: the last picture, dimmed, under the card
+                painter.fillRect(event.rect(), QColor(0, 0, 0, 130))
+            since = card.card.since
+            card.paint(painter, elapsed_text(time.time() - since) if since is not None else "")
+        pill = self._pill()
+        if pill is not None:
+            painter.drawPixmap(self._pill_rect().topLeft(), pill.frames[self._pill_phase])
         painter.end()
 
     def _letterbox(self, width: float, height: float) -> QRectF:
@@ -140,19 +255,6 @@ class VideoView(QWidget):
         scale = min(area.width() / width, area.height() / height)
         w, h = width * scale, height * scale
         return QRectF((area.width() - w) / 2, (area.height() - h) / 2, w, h)
-
-    def _draw_overlay(self, painter: QPainter, dim: bool) -> None:
-        if dim:
-            painter.fillRect(self.rect(), QColor(0, 0, 0, 120))
-        font = QFont(self.font())
-        font.setPointSizeF(max(11.0, font.pointSizeF() * 1.4))
-        painter.setFont(font)
-        painter.setPen(QColor(235, 238, 245))
-        painter.drawText(
-            self.rect().adjusted(24, 24, -24, -24),
-            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            self._overlay,
-        )
 
     @property
     def has_picture(self) -> bool:

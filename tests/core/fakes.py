@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
-from avatar_desktop.core.events import AvatarEvent, SessionStopped
+from avatar_desktop.core.events import (
+    AvatarEvent,
+    SessionStopped,
+    Speaker,
+    SpeechActivity,
+    TranscriptPiece,
+)
 from avatar_desktop.core.media_port import (
     Connected,
     Disconnected,
@@ -233,9 +239,20 @@ class FakeProvider:
         await publish(b"ptt", "chat")
 
     def parse_event(self, data: bytes, topic: str) -> AvatarEvent | None:
-        """``b"stopped:REASON"`` is the service ending the session; nothing else means much."""
+        """``b"stopped:REASON"`` is the service ending the session; ``b"speech:avatar:on"``
+        (``user``, ``off``) someone started or stopped speaking; ``b"said:avatar:words"`` a
+        final transcript piece; nothing else means much."""
         if data.startswith(b"stopped:"):
             return SessionStopped(data.removeprefix(b"stopped:").decode())
+        kind, _, rest = data.decode().partition(":")
+        who, _, what = rest.partition(":")
+        if who not in ("avatar", "user"):
+            return None
+        speaker: Speaker = "avatar" if who == "avatar" else "user"
+        if kind == "speech":
+            return SpeechActivity(speaker, what == "on")
+        if kind == "said":
+            return TranscriptPiece(speaker, what, final=True)
         return None
 
     async def aclose(self) -> None:
