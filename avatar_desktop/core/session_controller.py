@@ -24,6 +24,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .conversation import Conversation
@@ -51,16 +52,19 @@ from .media_port import (
     QualityChanged,
     Reconnected,
     Reconnecting,
+    RecordingStatus,
     TrackChanged,
     VideoResumed,
     VideoStalled,
 )
 from .provider_port import AvatarProvider, SessionGrant, SessionSettings, TextMode
+from .recording import ConversationRecording
 from .reply_latency import ReplyTimer, TurnEnd
 from .retry import RetryPolicy
 from .session_state import SessionState, StateChange, check_transition
 from .session_status import LiveStatus, SessionView, VoiceSettings
 from .tasks import TaskOwner
+from .transcript_export import ExportWords
 from .unstopped_sessions import UnstoppedSessions
 
 log = logging.getLogger(__name__)
@@ -173,12 +177,18 @@ class SessionController:
         self._session_push_to_talk = False
         self._listeners: list[Callable[[str, Any], None]] = []
         self._reply_timer = ReplyTimer(monotonic)
+        self.recording = ConversationRecording(
+            self.conversation, lambda state: self._notify("recording", state), clock
+        )
+        # What the user asked to record (folder, quality, avatar name, words), kept across
+        # sessions: each session that goes live while it is set gets a file of its own.
+        self._recording_wanted: tuple[Path, str, ExportWords] | None = None
 
     # -- observing ------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[str, Any], None]) -> None:
         """``listener(kind, payload)``: kind is "state" (StateChange), "status" (LiveStatus),
-        "avatar_event" (AvatarEvent), "journal" (JournalEntry) or "devices" (dict of inputs and
-        outputs). Called on the asyncio loop."""
+        "avatar_event" (AvatarEvent), "journal" (JournalEntry), "devices" (dict of inputs and
+        outputs) or "recording" (RecordingState). Called on the asyncio loop."""
         self._listeners.append(listener)
 
     def _notify(self, kind: str, payload: Any) -> None:
@@ -266,6 +276,32 @@ class SessionController:
             self._media = None
         await self._tasks.cancel_all()
 
+    async def start_recording(self, folder: Path, quality: str, words: ExportWords) -> None:
+        """Records this session from now, and every later one until ``stop_recording``; when
+        no session is live the recording begins when one is. Raises ``OSError`` (a folder that
+        cannot be made) or ``MediaCommandFailed``: the caller says so where the user asked."""
+        self._recording_wanted = (folder, quality, words)
+        if self.state is S.LIVE and self._media is not None:
+            try:
+                await self._begin_recording()
+            except BaseException:
+                self._recording_wanted = None
+                raise
+
+    async def stop_recording(self) -> None:
+        self._recording_wanted = None
+        with contextlib.suppress(*_MEDIA_ERRORS):
+            await self.recording.stop()
+
+    async def _begin_recording(self) -> None:
+        if self._recording_wanted is None or self._media is None or self.recording.state.active:
+            return
+        folder, quality, words = self._recording_wanted
+        name = self.avatar_name or "avatar"
+        path = self.recording.path_for(folder, name)
+        await self.recording.start(self._media, path, quality, name, words)
+        self._log_event(f"recording to {path}")
+
     async def send_text(self, text: str, mode: TextMode) -> None:
         """Raises when the avatar is not live or the message could not be sent: the caller
         shows it where the user typed."""
@@ -349,6 +385,10 @@ class SessionController:
             return  # a previous room's straggler
         if isinstance(event, DataReceived):
             self._on_data(event)
+        elif isinstance(event, RecordingStatus):
+            self.recording.on_status(event)
+            if not event.active:
+                self._log_event(f"recording ended: {event.error or event.path}")
         elif isinstance(event, MediaStats):
             self.media_stats = event.counters
             self.status.fps, self.status.rtt_ms = event.fps, event.rtt_ms
@@ -371,6 +411,8 @@ class SessionController:
             self._log_event(f"speaker: {'ready' if event.available else event.error}")
             self._notify("status", self.status)
         else:
+            if isinstance(event, EngineDied):
+                self.recording.engine_gone(f"the media engine ended ({event.returncode})")
             self._track_readiness(event)
             self._log_event(event.describe())
             self._events.put_nowait(event)
@@ -593,6 +635,12 @@ class SessionController:
         await self._wait_for_avatar(media, grant)
         self.status.live_since = self.clock()
         self._move(S.LIVE, "avatar video and audio subscribed, first frame decoded")
+        if self._recording_wanted is not None:
+            try:
+                await self._begin_recording()
+            except (OSError, *_MEDIA_ERRORS) as exc:  # the session goes on without a file
+                self._recording_wanted = None
+                self.recording.engine_gone(str(exc))
         self._keep_alive_task = self._tasks.spawn(self._keep_alive(grant), "keep-alive")
         try:
             await self._live()
@@ -739,6 +787,8 @@ class SessionController:
         if self.state in (S.CREATING_SESSION, S.CONNECTING, S.WAITING_FOR_AVATAR, S.LIVE,
                           S.RECONNECTING):  # fmt: skip
             self._move(S.ENDING, cause)
+        with contextlib.suppress(*_MEDIA_ERRORS):  # this session's file ends with it
+            await self.recording.stop()
         if self._media is not None and self._media.alive:
             with contextlib.suppress(*_MEDIA_ERRORS):
                 await self._media.disconnect()
