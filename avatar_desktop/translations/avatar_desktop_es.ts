@@ -253,6 +253,10 @@
       <translation>Exportar la transcripción</translation>
     </message>
     <message>
+      <source>Record the conversation, or stop recording</source>
+      <translation>Grabar la conversación, o dejar de grabar</translation>
+    </message>
+    <message>
       <source>Quit (the session is stopped first)</source>
       <translation>Salir (antes se detiene la sesión)</translation>
     </message>
@@ -354,6 +358,45 @@
     <message>
       <source>The offline demo could not start. Press Start to try again; the diagnostics say why.</source>
       <translation>La demostración sin conexión no pudo iniciarse. Pulsa Iniciar para intentarlo de nuevo; el diagnóstico dice por qué.</translation>
+    </message>
+  </context>
+  <context>
+    <name>Recording</name>
+    <message>
+      <source>Record</source>
+      <translation>Grabar</translation>
+    </message>
+    <message>
+      <source>Record the conversation to a video file (Ctrl+R)</source>
+      <translation>Graba la conversación en un archivo de vídeo (Ctrl+R)</translation>
+    </message>
+    <message>
+      <source>You</source>
+      <translation>Tú</translation>
+    </message>
+    <message>
+      <source>Avatar</source>
+      <translation>Avatar</translation>
+    </message>
+    <message>
+      <source>Recording begins when the session is live.</source>
+      <translation>La grabación empieza cuando la sesión esté en directo.</translation>
+    </message>
+    <message>
+      <source>Recording stopped: {0}. The file so far is kept.</source>
+      <translation>La grabación se detuvo: {0}. Se conserva el archivo hasta ese momento.</translation>
+    </message>
+    <message>
+      <source>Could not record: {0}</source>
+      <translation>No se pudo grabar: {0}</translation>
+    </message>
+    <message>
+      <source>REC {0} · {1}</source>
+      <translation>GRAB {0} · {1}</translation>
+    </message>
+    <message>
+      <source>Recording saved to {0}.</source>
+      <translation>Grabación guardada en {0}.</translation>
     </message>
   </context>
   <context>

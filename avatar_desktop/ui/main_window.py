@@ -39,6 +39,7 @@ from avatar_desktop.core.session_status import SessionView
 
 from .chat_panel import ChatPanel
 from .help_menu import ShortcutsDialog, about_box
+from .recording_action import RecordingAction
 from .session_bridge import SessionBridge
 from .settings_dialog import SettingsDialog
 from .stage_overlays import StepCard
@@ -178,7 +179,11 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.close)  # stops the session first (closeEvent)
         self.transcript_export = TranscriptExportAction(self, controller)
+        self.recording = RecordingAction(self, controller)
+        toolbar.insertAction(self.settings_action, self.recording.action)
+        bar.addPermanentWidget(self.recording.indicator)
         file_menu = self.menuBar().addMenu(_tr("&File"))
+        file_menu.addAction(self.recording.action)
         file_menu.addAction(self.transcript_export.action)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -300,6 +305,7 @@ class MainWindow(QMainWindow):
             (_tr("Hold Space"), _tr("Talk, in push-to-talk mode (not while typing)")),
             (keys(self.diagnostics_action), _tr("Show or hide diagnostics")),
             (keys(self.transcript_export.action), _tr("Export the transcript")),
+            (keys(self.recording.action), _tr("Record the conversation, or stop recording")),
             (keys(self.quit_action), _tr("Quit (the session is stopped first)")),
         ]
 
@@ -315,7 +321,12 @@ class MainWindow(QMainWindow):
 
     def _own_shortcuts(self) -> list[QKeySequence]:
         """The window's shortcuts that a focused text box must not take for its own."""
-        actions = (self.transcript_export.action, self.diagnostics_action, self.quit_action)
+        actions = (
+            self.transcript_export.action,
+            self.recording.action,
+            self.diagnostics_action,
+            self.quit_action,
+        )
         return [action.shortcut() for action in actions]
 
     # -- intents -----------------------------------------------------------------------------

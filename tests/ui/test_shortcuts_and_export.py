@@ -145,6 +145,7 @@ def test_help_lists_every_shortcut(window: MainWindow) -> None:
         "Hold Space: Talk, in push-to-talk mode (not while typing)\n"
         "Ctrl+D: Show or hide diagnostics\n"
         "Ctrl+E: Export the transcript\n"
+        "Ctrl+R: Record the conversation, or stop recording\n"
         "Ctrl+Q: Quit (the session is stopped first)"
     )
     window.about_action.trigger()

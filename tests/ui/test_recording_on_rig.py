@@ -1,0 +1,52 @@
+"""Recording from the window, as a person does it: Ctrl+R while live, the indicator counts, the
+file plays afterwards with the conversation in its subtitles and beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from avatar_desktop.core.session_state import SessionState
+from tests.media.recording.probe import probe
+from tests.ui.conftest import UiHarness
+from tests.ui.test_main_window_on_rig import go_live
+
+pytestmark = pytest.mark.e2e
+S = SessionState
+
+
+def test_a_recording_from_the_window_plays_with_the_conversation(
+    ui: UiHarness, tmp_path: Path
+) -> None:
+    window = ui.window
+    window.recording.folder = tmp_path
+    go_live(ui)
+    window.activateWindow()  # keys go to the active window (no window manager under Xvfb)
+    assert QTest.qWaitForWindowActive(window)
+    QTest.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    ui.until(lambda: window.recording.action.isChecked(), 5)
+    ui.until(lambda: ui.controller.recording.state.active, 10)
+    chat = window.chat
+    chat.say_mode.click()
+    QTest.keyClicks(chat.input, "Recorded words")
+    QTest.keyClick(chat.input, Qt.Key.Key_Return)
+    ui.until(lambda: "Avatar: Recorded words" in chat.lines())
+    ui.until(lambda: window.recording.indicator.isVisible(), 5)
+    ui.until(lambda: ui.controller.recording.state.seconds >= 5, 15)
+    assert "REC 00:0" in window.recording.indicator.text()
+    assert "MB" in window.recording.indicator.text() or "kB" in window.recording.indicator.text()
+    path = Path(ui.controller.recording.state.path)
+    window.recording.action.trigger()  # off
+    ui.until(lambda: not ui.controller.recording.state.active)
+    assert not window.recording.indicator.isVisible()
+    assert str(path) in window.statusBar().currentMessage()
+    got = probe(path)
+    assert got.codecs == {"video": "h264", "audio": "aac", "subtitle": "mov_text"}
+    assert got.duration_s >= 4.5
+    texts = [text for _, _, text in got.cues]
+    assert "You: Recorded words" in texts and "Avatar: Recorded words" in texts
+    assert "You: Recorded words" in path.with_suffix(".srt").read_text()
+    assert ui.controller.state is S.LIVE  # the session goes on
