@@ -9,6 +9,7 @@ import pytest
 
 from tests.perf import (
     bench_audio,
+    bench_recording,
     bench_renderers,
     bench_rig,
     bench_soak,
@@ -85,3 +86,12 @@ def test_bench_soak_smoke(tmp_path: Path, qapp: object) -> None:
     assert result["sessions_created"] == 1 and result["rig_sessions_created"] == 1
     assert result["rss_mb"]["gui"]["end_mb"] > 0
     assert result["loop_lag_ms_max"] is not None
+
+
+def test_bench_recording_smoke(tmp_path: Path) -> None:
+    report = bench_recording.main(
+        ["--smoke", "--json", str(tmp_path / "rec.json"), "--port", "8880"]
+    )
+    (result,) = report["results"]
+    assert result["error"] == "" and result["frames_written"] >= 30
+    assert result["mb_per_minute"] > 0 and result["engine_cpu_percent_recording"] > 0

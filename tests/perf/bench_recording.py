@@ -1,0 +1,106 @@
+"""Benchmark of recording: what a recording costs the media engine (CPU, % of one core, without
+and then with a recording on the same session), the file's size per minute, and the frames the
+recorder had to drop, per quality the stream is sent at.
+
+    python -m tests.perf.bench_recording [--seconds 60] [--quality high --quality very_high]
+        [--smoke]
+
+Runs inside the test namespaces (scripts/in-test-netns.sh); writes JSON (default
+artifacts/bench_recording.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from avatar_desktop.core.media_port import MediaEvent, RecordingStatus
+from avatar_desktop.core.provider_port import SessionSettings
+from avatar_desktop.media.engine_client import MediaEngine
+from avatar_desktop.providers.liveavatar import LiveAvatarProvider
+from avatar_desktop.rig.avatar import brain
+from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
+from tests.perf.bench_rig import cpu_seconds
+from tests.perf.report import write_report
+from tests.rig_harness import RigHandle, running_rig
+
+
+async def measure(rig: RigHandle, quality: str, seconds: float, folder: Path) -> dict[str, Any]:
+    provider = LiveAvatarProvider(rig.api_key, base_url=rig.base_url)
+    ended: list[RecordingStatus] = []
+    first_frame = asyncio.Event()
+
+    def on_event(event: MediaEvent) -> None:
+        if isinstance(event, RecordingStatus) and not event.active:
+            ended.append(event)
+        if event.name == "first_frame":
+            first_frame.set()
+
+    engine = MediaEngine(on_event)
+    await engine.start()
+    try:
+        settings = SessionSettings(avatar_id=DEMO_AVATAR_EN, quality=quality)
+        grant = await provider.start_session(settings)
+        await engine.connect(grant.livekit_url, grant.livekit_token, grant.avatar_identity)
+        await asyncio.wait_for(first_frame.wait(), 60)
+        speech = {"event_type": "avatar.speak_text", "text": brain.long_answer("en")}
+        await engine.send_data(json.dumps(speech).encode(), "agent-control")
+        await asyncio.sleep(2)
+        pid = engine.pid
+        cpu0, wall0 = cpu_seconds(pid), time.monotonic()
+        await asyncio.sleep(seconds)
+        idle_cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0) * 100
+        path = folder / f"{quality}.mp4"
+        await engine.start_recording(str(path), "source")
+        cpu0, wall0 = cpu_seconds(pid), time.monotonic()
+        await asyncio.sleep(seconds)
+        recording_cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0) * 100
+        await engine.stop_recording()
+        recorded_s = time.monotonic() - wall0
+        await provider.stop_session(grant)
+    finally:
+        await engine.stop()
+        await provider.aclose()
+    final = ended[-1] if ended else None
+    size = path.stat().st_size
+    return {
+        "quality": quality,
+        "seconds": round(recorded_s, 1),
+        "engine_cpu_percent_without": round(idle_cpu, 1),
+        "engine_cpu_percent_recording": round(recording_cpu, 1),
+        "recording_cpu_percent": round(recording_cpu - idle_cpu, 1),
+        "cpu_seconds_per_recorded_minute": round((recording_cpu - idle_cpu) / 100 * 60, 1),
+        "mb_per_minute": round(size / 1e6 / recorded_s * 60, 2),
+        "frames_written": final.frames_written if final else 0,
+        "frames_dropped": final.frames_dropped if final else None,
+        "error": final.error if final else "no end reported",
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--quality", action="append", choices=["low", "medium", "high",
+                                                               "very_high"])  # fmt: skip
+    parser.add_argument("--smoke", action="store_true", help="one 4 s run at 'high'")
+    parser.add_argument("--json", type=Path, default=Path("artifacts/bench_recording.json"))
+    parser.add_argument("--port", type=int, default=8880)
+    args = parser.parse_args(argv)
+    qualities = args.quality or (["high"] if args.smoke else ["high", "very_high"])
+    seconds = 4.0 if args.smoke else args.seconds
+    results = []
+    with running_rig(args.port) as rig, tempfile.TemporaryDirectory() as folder:
+        for quality in qualities:
+            result = asyncio.run(measure(rig, quality, seconds, Path(folder)))
+            print(json.dumps(result), flush=True)
+            results.append(result)
+    return write_report("recording", args.smoke, results, args.json)
+
+
+if __name__ == "__main__":
+    main()
