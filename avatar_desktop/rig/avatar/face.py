@@ -12,6 +12,7 @@ with luma.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy.typing as npt
 from . import portrait
 from .motion import BREATH_LEVELS, LID_LEVELS, SWAY_LEVELS, Gaze, IdleMotion, Pose
 from .stamp import Stamp, block_width, write_stamp
-from .visemes import REST, Mouth, shape
+from .visemes import AMOUNTS, REST, VISEMES, Mouth, shape
 
 # Quality → frame size, as HeyGen's services map them.
 QUALITY_SIZES: dict[str, tuple[int, int]] = {
@@ -67,6 +68,12 @@ def to_i420(rgb: portrait.Rgb) -> Planes:
 
 def _even(value: float) -> int:
     return round(value / 2.0) * 2
+
+
+def warmed_painter(width: int, height: int, seed: int = 0) -> FacePainter:
+    painter = FacePainter(width, height, seed)
+    painter.warm()
+    return painter
 
 
 class FacePainter:
@@ -197,10 +204,16 @@ class FacePainter:
         return to_i420(rgb)
 
     def warm(self) -> None:
-        """Renders every pose now (a few seconds at 1080p), not on the first frames."""
+        """Renders every pose, eye state and mouth now (about a second at 720p, two at 1080p),
+        so that no frame waits for one: a frame late in the avatar's loop delays its voice."""
         for sway in range(-SWAY_LEVELS, SWAY_LEVELS + 1):
             for breath in range(BREATH_LEVELS + 1):
                 self._pose(Pose(sway, breath))
+        for gx, gy, lid in itertools.product((-1, 0, 1), (-1, 0, 1), range(LID_LEVELS + 1)):
+            self._eyes_patch(Gaze(gx, gy, lid))
+        self._mouth_patch(REST)
+        for viseme, amount in itertools.product(VISEMES, range(1, AMOUNTS + 1)):
+            self._mouth_patch(Mouth(viseme, amount))
 
     # -- per frame ---------------------------------------------------------------------------
     def _put(self, planes: Planes, row: int, col: int) -> None:

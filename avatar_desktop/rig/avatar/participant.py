@@ -22,7 +22,7 @@ import numpy as np
 from livekit import rtc
 
 from . import brain
-from .face import FacePainter
+from .face import FacePainter, warmed_painter
 from .protocol import (
     LIVEAVATAR_EVENTS_TOPIC,
     Flavor,
@@ -131,7 +131,7 @@ class SyntheticAvatar:
         # The face takes a moment to render: meanwhile the avatar joins.
         seed = zlib.crc32(self.config.session_id.encode())
         self._painter = asyncio.get_running_loop().run_in_executor(
-            None, FacePainter, self.config.width, self.config.height, seed
+            None, warmed_painter, self.config.width, self.config.height, seed
         )
         # The agent is in the room before the avatar shows up (LiveAvatar's web SDK waits for
         # both, contract.md §2.1): it comes halfway through the join delay.

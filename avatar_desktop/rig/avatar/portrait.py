@@ -115,9 +115,9 @@ def body(x: Plane, y: Plane, px: float) -> tuple[Rgb, Plane]:
     neck = np.maximum(np.abs(x) - 0.056, -(y - (HEAD_Y + 0.1)))
     neck_light = 0.74 + 0.16 * np.clip((y - (HEAD_Y + 0.2)) / 0.1, 0.0, 1.0) - 0.1 * (x / 0.056)
     over(rgb, alpha, _shaded(_SKIN, neck_light), coverage(neck, px))
-    middle = BODY_TOP + 0.24  # an ellipse's upper half over straight sides
+    middle = BODY_TOP + 0.2  # an ellipse's upper half over straight sides
     shoulders = np.where(
-        y < middle, ellipse_sdf(x, y - middle, 0.5, 0.24), np.abs(x) - np.float32(0.5)
+        y < middle, ellipse_sdf(x, y - middle, 0.52, 0.19), np.abs(x) - np.float32(0.52)
     ).astype(np.float32)
     depth = BODY_TOP + 0.12  # the V's point
     v_neck = (np.abs(x) * 1.3 - (depth - y)) / 1.64
