@@ -30,12 +30,18 @@ class DemoRig:
         self.base_url = ""
         self._proc: asyncio.subprocess.Process | None = None
 
+    def command(self, host: str) -> list[str]:
+        """The rig as the demo wants it: the avatar greets the user, and the picture carries
+        no test stamp (``--stamp-frames`` is for tests and benchmarks)."""
+        role = ["--rig"] if getattr(sys, "frozen", False) else ["-m", "avatar_desktop.rig"]
+        return [
+            sys.executable, *role, "--host", host, "--port", str(self.port),
+            "--exit-when-stdin-closes", "--greet",
+        ]  # fmt: skip
+
     async def start(self, ready_timeout_s: float = 600.0) -> str:
         """Starts the rig (the first run may build LiveKit's server) and returns its URL."""
-        host = self.host or own_address()
-        role = ["--rig"] if getattr(sys, "frozen", False) else ["-m", "avatar_desktop.rig"]
-        command = [sys.executable, *role, "--host", host, "--port", str(self.port)]
-        command.append("--exit-when-stdin-closes")
+        command = self.command(self.host or own_address())
         stderr = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)

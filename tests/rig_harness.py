@@ -58,7 +58,11 @@ class RigHandle:
 
 
 @contextmanager
-def running_rig(port: int = 8780, *extra: str) -> Iterator[RigHandle]:
+def running_rig(
+    port: int = 8780, *extra: str, stamp_frames: bool = True, greet: bool = False
+) -> Iterator[RigHandle]:
+    """The rig as tests want it by default: stamped frames (latency and dropped-frame figures
+    read them), no greeting (tests count what the avatar says)."""
     if not RIG_NETNS:
         raise RuntimeError("run the tests through scripts/run-tests.sh (needs the rig namespace)")
     command = [
@@ -66,6 +70,7 @@ def running_rig(port: int = 8780, *extra: str) -> Iterator[RigHandle]:
         "--host", RIG_HOST, "--port", str(port), "--api-key", API_KEY, "--network-faults",
         "--session-idle-timeout", "300", "--concurrent-limit", "3", *extra,
     ]  # fmt: skip
+    command += ["--stamp-frames"] * stamp_frames + ["--greet"] * greet
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
     assert process.stdout is not None
     line = process.stdout.readline()

@@ -67,6 +67,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="allow iptables/tc faults (only in a network namespace made for the rig)",
     )
+    parser.add_argument(
+        "--stamp-frames",
+        action="store_true",
+        help="draw a frame counter and send time into the picture (tests and benchmarks)",
+    )
+    parser.add_argument(
+        "--greet",
+        action="store_true",
+        help="the avatar greets the user, in the session's language, once it can be heard",
+    )
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
         "--sync-markers",
@@ -165,6 +175,8 @@ async def run(args: argparse.Namespace) -> int:
         credits_per_minute=args.credits_per_minute,
         concurrent_limit=args.concurrent_limit,
         network_faults=args.network_faults,
+        stamp_frames=args.stamp_frames,
+        greet=args.greet,
         workdir=args.workdir,
         sync_markers=args.sync_markers,
     )

@@ -78,6 +78,8 @@ class RigOptions:
     credits_per_minute: float = 2.0  # what FULL costs (contract.md §3); tests speed it up
     concurrent_limit: int = 3
     network_faults: bool = False  # only inside a namespace made for the rig
+    stamp_frames: bool = False  # frame counter and send time in the picture: tests, benchmarks
+    greet: bool = False  # avatars greet the user once it hears them: the demo
     workdir: Path | None = None
     sync_markers: bool = False  # lip-sync markers in every avatar's picture and voice
 
@@ -234,6 +236,8 @@ class Rig:
             join_delay_s=self._join_delay(),
             tracks_delay_s=float(late.params.get("seconds", 3)) if late else 0.0,
             tracks_never=never is not None,
+            stamp=self.options.stamp_frames,
+            greet=self.options.greet,
             sync_markers=self.options.sync_markers,
         )
 

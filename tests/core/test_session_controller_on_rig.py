@@ -5,6 +5,7 @@ are asserted."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from avatar_desktop.core.errors import ErrorKind
+from avatar_desktop.core.events import SpeechActivity, TranscriptPiece
 from avatar_desktop.core.ledger import SessionLedger
 from avatar_desktop.core.media_port import MediaEvent, MediaPort
 from avatar_desktop.core.provider_port import SessionSettings
@@ -21,9 +23,9 @@ from avatar_desktop.core.session_state import SessionState, StateChange
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.heygen_streaming import HeygenStreamingProvider
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
-from avatar_desktop.rig.avatar.brain import long_answer, reply_to
+from avatar_desktop.rig.avatar.brain import greeting, long_answer, reply_to
 from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
-from tests.rig_harness import RigHandle
+from tests.rig_harness import RIG_NETNS, RigHandle, running_rig
 
 pytestmark = pytest.mark.e2e
 S = SessionState
@@ -60,6 +62,12 @@ class Harness:
 
 @pytest.fixture
 async def harness(rig: RigHandle, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with controller_on(rig, tmp_path) as h:
+        yield h
+
+
+@contextlib.asynccontextmanager
+async def controller_on(rig: RigHandle, tmp_path: Path) -> AsyncIterator[Harness]:
     provider = LiveAvatarProvider(rig.api_key, base_url=rig.base_url, timeout_s=5)
     engines: list[MediaEngine] = []
 
@@ -81,6 +89,40 @@ async def harness(rig: RigHandle, tmp_path: Path) -> AsyncIterator[Harness]:
     finally:
         await controller.close()
         await provider.aclose()
+
+
+async def test_the_demo_avatar_greets_once_the_session_is_live(
+    free_port: int, tmp_path: Path
+) -> None:
+    """The demo's rig greets: the client sees it as any speech (speaking, the line, silence),
+    and only once it is Live. The other tests' rig does not greet, so their counts hold."""
+    if not RIG_NETNS:
+        pytest.skip("needs the test network namespaces: run through scripts/run-tests.sh")
+    with running_rig(free_port, greet=True) as greeting_rig:
+        async with controller_on(greeting_rig, tmp_path) as h:
+            seen: list[tuple[SessionState, Any]] = []  # each avatar event, and the state then
+
+            def note(kind: str, event: Any) -> None:
+                if kind == "avatar_event":
+                    seen.append((h.controller.state, event))
+
+            h.controller.subscribe(note)
+            c = h.controller
+            await c.start()
+            await h.until_state(S.LIVE)
+            await h.until(
+                lambda: any(ln.speaker == "avatar" and ln.final for ln in c.conversation.lines)
+            )
+            assert [(ln.speaker, ln.text) for ln in c.conversation.lines] == [
+                ("avatar", greeting("en"))
+            ]
+            await h.until(lambda: not c.status.avatar_speaking, 30)
+            events = [event for _state, event in seen]
+            assert all(state is S.LIVE for state, _event in seen)
+            speaking = [e.speaking for e in events if isinstance(e, SpeechActivity)]
+            assert speaking == [True, False]
+            assert any(isinstance(e, TranscriptPiece) for e in events)
+            await c.stop()
 
 
 async def test_start_live_text_both_modes_interrupt_stop(harness: Harness, rig: RigHandle) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -61,6 +62,17 @@ def luma_of(frame: Frame) -> npt.NDArray[np.uint8]:
     return np.ascontiguousarray(rows[:, : frame.width * 4 : 4])
 
 
+async def stamped_frame(engine: MediaEngine, within_s: float = 5.0) -> Frame | None:
+    """The newest frame once its stamp reads: the encoder's first frames, coarse while the
+    bandwidth estimate ramps up (~0.4 s at 720p), may blur it."""
+    deadline = time.monotonic() + within_s
+    frame = engine.latest_frame()
+    while (frame is None or read_stamp(luma_of(frame)) is None) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        frame = engine.latest_frame()
+    return frame
+
+
 async def test_engine_shows_the_avatar_and_carries_data(provider: LiveAvatarProvider) -> None:
     recorder = Recorder()
     engine = MediaEngine(recorder)
@@ -71,14 +83,13 @@ async def test_engine_shows_the_avatar_and_carries_data(provider: LiveAvatarProv
         first = await recorder.wait("first_frame")
         assert (first["width"], first["height"]) == (1280, 720)
         await recorder.wait("track", identity="heygen", kind="audio")
-        await asyncio.sleep(0.3)
-        frame = engine.latest_frame()
+        frame = await stamped_frame(engine)
         assert frame is not None and (frame.width, frame.height) == (1280, 720)
         assert read_stamp(luma_of(frame)) is not None
         # Asked for the window's area, the engine scales to fit it, aspect kept.
         engine.request_frame_size(730, 460)
         await asyncio.sleep(0.3)
-        frame = engine.latest_frame()
+        frame = await stamped_frame(engine)
         assert frame is not None and (frame.width, frame.height) == (730, 410)
         assert read_stamp(luma_of(frame)) is not None
         del frame  # its pixels are a view of the engine's buffer

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from avatar_desktop.rig.avatar.face import QUALITY_SIZES, FacePainter
 from avatar_desktop.rig.avatar.stamp import Stamp
+from avatar_desktop.rig.avatar.visemes import from_level
 from tests.perf.report import write_report
 
 
@@ -52,7 +53,7 @@ def frames(width: int, height: int, count: int) -> tuple[list[bytes], list[bytes
     painter = FacePainter(width, height)
     i420, rgba = [], []
     for n in range(count):
-        data = bytes(painter.paint(Stamp(n, n), (n % 30) / 29))
+        data = bytes(painter.paint(Stamp(n, n), from_level((n % 30) / 29), n / 30))
         i420.append(data)
         frame = rtc.VideoFrame(width, height, rtc.VideoBufferType.I420, data)
         rgba.append(bytes(frame.convert(rtc.VideoBufferType.RGBA).data))

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ import numpy as np
 from livekit import rtc
 
 from . import brain
-from .face import FacePainter
+from .face import FacePainter, warmed_painter
 from .protocol import (
     LIVEAVATAR_EVENTS_TOPIC,
     Flavor,
@@ -33,6 +34,7 @@ from .speech import SAMPLE_RATE, SpeechSynthesizer
 from .stamp import Stamp
 from .sync_marker import ToneMixer, is_marker_frame
 from .vad import VoiceActivityDetector
+from .visemes import VisemeTrack, mouth_for
 from .voice import FRAME_SAMPLES, Utterance, Voice
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ _PUSH_TO_TALK_REFUSALS = {
     "user.start_push_to_talk": "user.push_to_talk_start_failed",
     "user.stop_push_to_talk": "user.push_to_talk_stop_failed",
 }
+GREETING_DELAY_S = 1.5  # from the user hearing the avatar to its first words
 
 
 @dataclass
@@ -61,7 +64,9 @@ class AvatarConfig:
     join_delay_s: float = 0.0  # from the session's start until the avatar is in the room
     tracks_delay_s: float = 0.0
     tracks_never: bool = False
-    sync_markers: bool = False  # lip-sync markers: a flagged frame and a tone, once a second
+    stamp: bool = False  # frame counter and send time in the picture (tests, benchmarks)
+    greet: bool = False  # says hello once the user can hear it (the demo)
+    sync_markers: bool = False  # lip-sync markers: a flagged stamp and a tone, once a second
 
 
 @dataclass
@@ -100,6 +105,9 @@ class SyntheticAvatar:
         self.voice = Voice()
         self.vad = VoiceActivityDetector()
         self._mouth = 0.0
+        self._viseme: str | None = None
+        self._painter: asyncio.Future[FacePainter] | None = None
+        self._greeted = not config.greet
         self._tasks: set[asyncio.Task[Any]] = set()
         self._done = asyncio.Event()
         self._published = asyncio.Event()
@@ -126,6 +134,12 @@ class SyntheticAvatar:
         self.room.on("data_received", self._on_data)
         self.room.on("track_subscribed", self._on_track_subscribed)
         self.room.on("disconnected", self._on_disconnected)
+        self.room.on("local_track_subscribed", self._on_local_track_subscribed)
+        # The face takes a moment to render: meanwhile the avatar joins.
+        seed = zlib.crc32(self.config.session_id.encode())
+        self._painter = asyncio.get_running_loop().run_in_executor(
+            None, warmed_painter, self.config.width, self.config.height, seed
+        )
         # The agent is in the room before the avatar shows up (LiveAvatar's web SDK waits for
         # both, contract.md §2.1): it comes halfway through the join delay.
         if await self._stopped_within(self.config.join_delay_s / 2):
@@ -204,10 +218,10 @@ class SyntheticAvatar:
         self.report({"event": "tracks_published"})
 
     async def _video_loop(self) -> None:
-        painter = FacePainter(self.config.width, self.config.height)
+        painter = await self._face()
         loop = asyncio.get_running_loop()
         interval = 1 / self.config.fps
-        next_at = loop.time()
+        next_at = born = loop.time()
         number = 0
         fps, markers = self.config.fps, self._tones
         tone_due: dict[int, float] = {}
@@ -221,7 +235,9 @@ class SyntheticAvatar:
                     markers.announce(tone_due[number + fps // 3])
                 if marker and number in tone_due:
                     self._note_marker(number, tone_due.pop(number) - loop.time())
-            buffer = painter.paint(stamp, self._mouth)
+            mouth = mouth_for(self._viseme, self._mouth)
+            stamped = self.config.stamp or markers is not None  # the markers are in the stamp
+            buffer = painter.paint(stamp if stamped else None, mouth, loop.time() - born)
             frame = rtc.VideoFrame(
                 self.config.width, self.config.height, rtc.VideoBufferType.I420, buffer
             )
@@ -246,6 +262,7 @@ class SyntheticAvatar:
             if out.started is not None:
                 self._on_speech_started(out.started)
             self._mouth = 0.6 * self._mouth + 0.4 * out.level
+            self._viseme = out.viseme
             samples = out.samples
             if self._tones is not None:
                 emitted_at = asyncio.get_running_loop().time() + self._audio_source.queued_duration
@@ -255,15 +272,34 @@ class SyntheticAvatar:
             if out.ended is not None:
                 self._on_speech_ended(out.ended, interrupted=False)
 
+    async def _face(self) -> FacePainter:
+        if self._painter is None:  # not started by run()
+            return FacePainter(self.config.width, self.config.height)
+        return await self._painter
+
     # -- speech ----------------------------------------------------------------------------
     async def say(self, text: str, language: str | None = None, task_id: str = "") -> Utterance:
         lang = language or brain.guess_language(text, self.config.language)
-        pcm = await asyncio.get_running_loop().run_in_executor(
-            None, self.speech.synthesize, text, lang
+        speech = await asyncio.get_running_loop().run_in_executor(
+            None, self.speech.speak, text, lang
         )
-        utterance = Utterance(text=text, pcm=pcm, language=lang, task_id=task_id)
+        visemes = VisemeTrack.from_phonemes(speech.phonemes) if speech.phonemes else None
+        utterance = Utterance(
+            text=text, pcm=speech.pcm, language=lang, task_id=task_id, visemes=visemes
+        )
         self.voice.enqueue(utterance)
         return utterance
+
+    def _on_local_track_subscribed(self, track: rtc.Track) -> None:
+        """The user hears the avatar now: time for the greeting, once, if the demo wants it."""
+        if not self._greeted and track.kind == rtc.TrackKind.KIND_AUDIO:
+            self._greeted = True
+            self._spawn(self._greet(), "greet")
+
+    async def _greet(self) -> None:
+        await asyncio.sleep(GREETING_DELAY_S)
+        if not self.voice.speaking and not self.voice.queue:
+            await self.say(brain.greeting(self.config.language), self.config.language)
 
     def _on_speech_started(self, utterance: Utterance) -> None:
         self.counters.speaking = True

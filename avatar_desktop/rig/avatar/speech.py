@@ -12,6 +12,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -21,11 +22,43 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 48_000
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _ESPEAK_CHARS_UTF8 = 1
+# Phoneme events, named in IPA: what the mouth's visemes come from.
+_INITIALIZE_PHONEME_EVENTS_IPA = 0x0001 | 0x0002
+_EVENT_LIST_TERMINATED, _EVENT_PHONEME = 0, 7
+
+
+class _EventId(ctypes.Union):
+    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
+
+
+class _Event(ctypes.Structure):
+    """speak_lib.h's espeak_EVENT."""
+
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),  # ms into the utterance's audio
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _EventId),
+    ]
+
+
 _SYNTH_CALLBACK = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
 )
 
 Pcm = npt.NDArray[np.int16]
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Synthesized audio and, from espeak-ng, its phonemes: (ms into the audio, IPA name)."""
+
+    pcm: Pcm
+    phonemes: tuple[tuple[int, str], ...] = ()
 
 
 def resample(
@@ -46,9 +79,13 @@ class EspeakVoice:
         self._lib = library
         self._lock = threading.Lock()
         self._chunks: list[npt.NDArray[np.int16]] = []
+        self._phonemes: list[tuple[int, str]] = []
         self._lib.espeak_Initialize.restype = ctypes.c_int
         rate = self._lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode() if data_path else None, 0
+            _AUDIO_OUTPUT_SYNCHRONOUS,
+            0,
+            data_path.encode() if data_path else None,
+            _INITIALIZE_PHONEME_EVENTS_IPA,
         )
         if rate <= 0:
             raise OSError(f"espeak_Initialize failed ({rate})")
@@ -56,14 +93,24 @@ class EspeakVoice:
         self._callback = _SYNTH_CALLBACK(self._on_samples)
         self._lib.espeak_SetSynthCallback(self._callback)
 
-    def _on_samples(self, wav: ctypes._Pointer[ctypes.c_short], count: int, _events: int) -> int:
+    def _on_samples(
+        self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]
+    ) -> int:
         if count > 0 and wav:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+        if events:
+            i = 0
+            while events[i].type != _EVENT_LIST_TERMINATED:
+                event = events[i]
+                if event.type == _EVENT_PHONEME:
+                    name = event.id.string.decode("utf-8", errors="replace")
+                    self._phonemes.append((int(event.audio_position), name))
+                i += 1
         return 0
 
-    def synthesize(self, text: str, language: str) -> Pcm:
+    def synthesize(self, text: str, language: str) -> Speech:
         with self._lock:
-            self._chunks = []
+            self._chunks, self._phonemes = [], []
             voice = b"es" if language.startswith("es") else b"en"
             self._lib.espeak_SetVoiceByName(voice)
             data = text.encode("utf-8") + b"\0"
@@ -72,8 +119,9 @@ class EspeakVoice:
             )
             self._lib.espeak_Synchronize()
             raw = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+            phonemes = tuple(self._phonemes)
         audio = resample(raw.astype(np.float32), self.rate, SAMPLE_RATE)
-        return np.clip(audio, -32768, 32767).astype(np.int16)
+        return Speech(np.clip(audio, -32768, 32767).astype(np.int16), phonemes)
 
 
 def babble(text: str, seconds_per_char: float = 0.065) -> Pcm:
@@ -119,8 +167,12 @@ class SpeechSynthesizer:
             log.warning("no espeak-ng library: the demo avatar speaks in synthetic babble")
 
     def synthesize(self, text: str, language: str = "en") -> Pcm:
+        return self.speak(text, language).pcm
+
+    def speak(self, text: str, language: str = "en") -> Speech:
+        """The audio with its phonemes (none from the babble voice)."""
         if self._voice is not None:
-            pcm = self._voice.synthesize(text, language)
-            if pcm.size:
-                return pcm
-        return babble(text)
+            speech = self._voice.synthesize(text, language)
+            if speech.pcm.size:
+                return speech
+        return Speech(babble(text))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .speech import SAMPLE_RATE, Pcm
+from .visemes import VisemeTrack
 
 FRAME_SAMPLES = SAMPLE_RATE // 100
 
@@ -18,6 +19,7 @@ class Utterance:
     pcm: Pcm
     language: str
     task_id: str = ""
+    visemes: VisemeTrack | None = None  # none: the mouth follows the level
 
     @property
     def duration_ms(self) -> int:
@@ -30,6 +32,7 @@ class VoiceFrame:
     started: Utterance | None = None
     ended: Utterance | None = None
     level: float = 0.0  # 0..1, drives the mouth
+    viseme: str | None = None  # from the utterance's phonemes, when it has them
 
 
 @dataclass
@@ -65,7 +68,10 @@ class Voice:
         if chunk.size < FRAME_SAMPLES:
             chunk = np.concatenate([chunk, np.zeros(FRAME_SAMPLES - chunk.size, np.int16)])
         level = min(1.0, float(np.sqrt(np.mean(chunk.astype(np.float32) ** 2))) / 6000)
+        visemes, viseme = self.current.visemes, None
+        if visemes is not None:
+            viseme = visemes.at((self.position - FRAME_SAMPLES / 2) * 1000 / SAMPLE_RATE)
         ended = None
         if self.position >= self.current.pcm.size:
             ended, self.current = self.current, None
-        return VoiceFrame(chunk, started=started, ended=ended, level=level)
+        return VoiceFrame(chunk, started=started, ended=ended, level=level, viseme=viseme)
