@@ -26,7 +26,6 @@ _SKIN_SHADE = (0.80, 0.55, 0.43)
 _HAIR = (0.30, 0.18, 0.13)
 _HAIR_LIGHT = (0.47, 0.30, 0.20)
 _TOP = (0.18, 0.42, 0.50)  # a teal sweater
-_SHIRT = (0.96, 0.95, 0.92)
 _LIP = (0.75, 0.36, 0.36)
 _MOUTH_INSIDE = (0.32, 0.10, 0.12)
 _TONGUE = (0.86, 0.44, 0.46)
@@ -160,7 +159,7 @@ def _eye(rgb: Rgb, alpha: Plane, x: Plane, y: Plane, px: float, cx: float, state
     outer = np.clip(np.sign(cx) * ex / rx, 0.0, 1.0)
     thickness = 0.0028 + 0.0022 * outer
     lash = np.maximum(np.abs(ey - lid_y) - thickness, np.abs(ex) - rx * 1.04)
-    lash = np.minimum(lash, np.maximum(np.abs(ey - lid_y + 0.0) - thickness, sclera - 0.002))
+    lash = np.minimum(lash, np.maximum(np.abs(ey - lid_y) - thickness, sclera - 0.002))
     over(rgb, alpha, (0.15, 0.09, 0.08), coverage(lash, px))
 
 

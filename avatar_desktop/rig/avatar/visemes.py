@@ -43,6 +43,8 @@ def viseme_for(phoneme: str) -> str:
     sounds = phoneme.strip(_MARKS)
     if not sounds:
         return "rest"
+    if sounds.startswith("əʊ"):  # English "go": the lips round
+        return "round"
     return _BY_FIRST_SOUND.get(sounds[0], "mid")
 
 
