@@ -22,6 +22,10 @@ _MS = fractions.Fraction(1, 1000)
 _AUDIO_TB = fractions.Fraction(1, SAMPLE_RATE)
 _GAP_S = 0.2  # audio this far behind the clock is a gap: filled with silence
 _SILENCE_BLOCK = SAMPLE_RATE // 100
+# The AAC encoder starts with 1024 samples of its own (priming). A fragmented MP4 has no edit
+# list to tell players to skip them (checked: none written, FFmpeg decodes them at time 0), so
+# every player plays the voice 21.3 ms late: the picture is put that much later to match.
+_AAC_PRIMING_S = 1024 / SAMPLE_RATE
 # mov_text's encoder wants an ASS header to open, though the track carries plain text.
 _ASS_HEADER = (
     b"[Script Info]\nScriptType: v4.00+\nPlayResX: 384\nPlayResY: 288\n\n[V4+ Styles]\n"
@@ -93,7 +97,7 @@ class Mp4Writer:
         frame = av.VideoFrame.from_ndarray(planes.reshape(height * 3 // 2, width), "yuv420p")
         if (width, height) != (self.width, self.height):
             frame = frame.reformat(self.width, self.height)
-        pts = max(round(at_s * 1000), self._last_video_ms + 1)
+        pts = max(round((at_s + _AAC_PRIMING_S) * 1000), self._last_video_ms + 1)
         self._last_video_ms = pts
         frame.pts, frame.time_base = pts, _MS
         self._container.mux(self._video.encode(frame))
