@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import (
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -158,6 +166,12 @@ class TranscriptView(QListWidget):
         self.setFrameShape(QListWidget.Shape.NoFrame)
         self.placeholder = _tr("The conversation appears here. Type below, or just talk.")
         self._sized_for = 0  # the viewport width the size hints were worked out for
+        # Sizing thousands of bubbles takes a good part of a second: done once the width has
+        # settled (a splitter dragged sends a resize per pixel), not on every step.
+        self._resize_later = QTimer(self)
+        self._resize_later.setSingleShot(True)
+        self._resize_later.setInterval(150)
+        self._resize_later.timeout.connect(self._size_all)
 
     def put(self, item: QListWidgetItem, line: TranscriptLine, avatar_name: str) -> None:
         """Fills ``item`` (a new one is added) with ``line`` and sizes its bubble."""
@@ -174,12 +188,17 @@ class TranscriptView(QListWidget):
         item.setSizeHint(self.bubbles.bubble_size(width, self.font(), text, final))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        width = self._width()
-        if width != self._sized_for:
-            self._sized_for = width
-            for row in range(self.count()):
-                self._size(self.item(row), width)
         super().resizeEvent(event)
+        if self._width() != self._sized_for:
+            if self.count() < 200:
+                self._size_all()
+            else:
+                self._resize_later.start()
+
+    def _size_all(self) -> None:
+        width = self._sized_for = self._width()
+        for row in range(self.count()):
+            self._size(self.item(row), width)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
