@@ -3,14 +3,33 @@ the left; above each, who said it and when (and, on an answer, how fast it came)
 arriving in a lighter italic, replaced in place by the final text.
 
 A list view with a delegate rather than a widget per line: a long session keeps thousands of
-lines, and only the visible ones are laid out and painted."""
+lines, and only the visible ones are painted. Each bubble's size is worked out once, when its
+words change (and again for all when the width changes), and kept on its item: the view lays
+its items out again on every new line, and asking Python for each size there made adding a line
+cost as much as the whole transcript."""
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import (
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -60,14 +79,10 @@ class BubbleDelegate(QStyledItemDelegate):
     PAD_X, PAD_Y, GAP, MARGIN, RADIUS = 12, 8, 3, 10, 14
     SHARE = 0.78  # of the view's width, at most, for one bubble
 
-    def __init__(self, view: QListWidget) -> None:
-        super().__init__(view)
-        self._view = view
-
-    def _fonts(self, option: QStyleOptionViewItem, final: bool) -> tuple[QFont, QFont]:
-        body = QFont(option.font)
+    def _fonts(self, base: QFont, final: bool) -> tuple[QFont, QFont]:
+        body = QFont(base)
         body.setItalic(not final)
-        meta = QFont(option.font)
+        meta = QFont(base)
         meta.setPointSizeF(max(7.0, meta.pointSizeF() * 0.85))
         return body, meta
 
@@ -76,25 +91,24 @@ class BubbleDelegate(QStyledItemDelegate):
         flags = Qt.TextFlag.TextWordWrap
         return QFontMetrics(body).boundingRect(QRect(0, 0, inner, 1_000_000), flags, text)
 
-    def _shown(self, index: Index) -> tuple[str, bool]:
-        text = str(index.data(TEXT) or "")
-        final = bool(index.data(FINAL))
-        return (text if final else f"{text} …"), final
+    @staticmethod
+    def _shown(text: str, final: bool) -> str:
+        return text if final else f"{text} …"
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        width = self._view.viewport().width() or 320
-        text, final = self._shown(index)
-        body, meta = self._fonts(option, final)
-        box = self._text_box(width, body, text)
+    def bubble_size(self, width: int, base: QFont, text: str, final: bool) -> QSize:
+        """The row a bubble needs at the view's ``width`` (kept as the item's size hint)."""
+        body, meta = self._fonts(base, final)
+        box = self._text_box(width, body, self._shown(text, final))
         height = QFontMetrics(meta).height() + self.GAP + box.height() + 2 * self.PAD_Y
         return QSize(width, height + self.MARGIN)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         rect = QRect(option.rect)
         palette: QPalette = option.palette
-        text, final = self._shown(index)
+        final = bool(index.data(FINAL))
+        text = self._shown(str(index.data(TEXT) or ""), final)
         mine = index.data(SPEAKER) == "user"
-        body, meta = self._fonts(option, final)
+        body, meta = self._fonts(option.font, final)
         box = self._text_box(rect.width(), body, text)
         meta_h = QFontMetrics(meta).height()
         bubble_w = box.width() + 2 * self.PAD_X
@@ -142,8 +156,8 @@ class TranscriptView(QListWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("transcript")
-        self.setItemDelegate(BubbleDelegate(self))
-        self.setWordWrap(True)
+        self.bubbles = BubbleDelegate(self)
+        self.setItemDelegate(self.bubbles)
         self.setUniformItemSizes(False)
         self.setResizeMode(QListView.ResizeMode.Adjust)  # bubbles re-wrap with the width
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -151,6 +165,40 @@ class TranscriptView(QListWidget):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setFrameShape(QListWidget.Shape.NoFrame)
         self.placeholder = _tr("The conversation appears here. Type below, or just talk.")
+        self._sized_for = 0  # the viewport width the size hints were worked out for
+        # Sizing thousands of bubbles takes a good part of a second: done once the width has
+        # settled (a splitter dragged sends a resize per pixel), not on every step.
+        self._resize_later = QTimer(self)
+        self._resize_later.setSingleShot(True)
+        self._resize_later.setInterval(150)
+        self._resize_later.timeout.connect(self._size_all)
+
+    def put(self, item: QListWidgetItem, line: TranscriptLine, avatar_name: str) -> None:
+        """Fills ``item`` (a new one is added) with ``line`` and sizes its bubble."""
+        fill_item(item, line, avatar_name)
+        self._size(item, self._width())
+        if item.listWidget() is None:
+            self.addItem(item)
+
+    def _width(self) -> int:
+        return max(120, self.viewport().width())
+
+    def _size(self, item: QListWidgetItem, width: int) -> None:
+        text, final = str(item.data(TEXT) or ""), bool(item.data(FINAL))
+        item.setSizeHint(self.bubbles.bubble_size(width, self.font(), text, final))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._width() != self._sized_for:
+            if self.count() < 200:
+                self._size_all()
+            else:
+                self._resize_later.start()
+
+    def _size_all(self) -> None:
+        width = self._sized_for = self._width()
+        for row in range(self.count()):
+            self._size(self.item(row), width)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from avatar_desktop.core.conversation import TranscriptLine
 from avatar_desktop.core.provider_port import TextMode
 
-from .chat_bubbles import TranscriptView, fill_item
+from .chat_bubbles import TranscriptView
 
 # A message box and a Send button shaped like a chat app's; colours from the palette.
 STYLE = """
@@ -90,7 +90,7 @@ class ChatPanel(QWidget):
             return
         self._avatar_name = name
         for item, line in self._items.values():
-            fill_item(item, line, name)
+            self.transcript.put(item, line, name)
 
     def _send(self) -> None:
         text = self.input.text().strip()
@@ -106,10 +106,9 @@ class ChatPanel(QWidget):
         if known is None or is_new or known[1] is not line:
             item = QListWidgetItem()
             self._items[id(line)] = (item, line)
-            fill_item(item, line, self._avatar_name)
-            self.transcript.addItem(item)
         else:
-            fill_item(known[0], line, self._avatar_name)
+            item = known[0]
+        self.transcript.put(item, line, self._avatar_name)
         self.transcript.scrollToBottom()
 
     def lines(self) -> list[str]:

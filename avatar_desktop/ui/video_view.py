@@ -223,10 +223,18 @@ class VideoView(QWidget):
             began = time.perf_counter()
             size = image.deviceIndependentSize()
             target = self._letterbox(size.width(), size.height())
-            scaled = round(target.width()) != round(size.width())
+            # The engine makes frames with even sides: against an odd width the letterbox is up
+            # to a pixel larger than the frame, which is still painted 1:1, centred.
+            scaled = not (
+                size.width() <= self.width()
+                and size.height() <= self.height()
+                and target.width() - size.width() < 2.5
+                and target.height() - size.height() < 2.5
+            )
             if not scaled:  # the usual case: 1:1
-                self._picture = QRect(round(target.x()), round(target.y()),
-                                      round(size.width()), round(size.height()))  # fmt: skip
+                x = (self.width() - size.width()) / 2
+                y = (self.height() - size.height()) / 2
+                self._picture = QRect(round(x), round(y), round(size.width()), round(size.height()))
                 bars = QRegion(event.rect()).subtracted(QRegion(self._picture))
                 for bar in cast(Iterable[QRect], bars):  # iterable at run time; the stubs lag
                     painter.fillRect(bar, BACKGROUND)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import AsyncIterator, Callable
 
 import numpy as np
@@ -71,6 +72,7 @@ async def test_spoken_words_reach_the_avatar_with_their_length(
     )
     expected = voiced_seconds(speech)
     assert expected >= 3.0
+    spoke_at = time.monotonic()
     pulse.mic.say(speech)
     await until(lambda: controller.status.user_speaking, 15)
     await until(lambda: not pulse.mic.speaking and not controller.status.user_speaking, 30)
@@ -84,6 +86,10 @@ async def test_spoken_words_reach_the_avatar_with_their_length(
     assert controller.status.mic_level_dbfs is not None
     # The avatar answers what it heard, and its voice comes out of the speaker.
     await until(lambda: controller.status.avatar_speaking, 15)
+    since_speech_began_ms = (time.monotonic() - spoke_at) * 1000
+    reply = controller.status.reply  # measured from the end of the speech (user.speak_ended)
+    assert reply is not None and reply.after == "speech"
+    assert reply.ms < since_speech_began_ms - 0.8 * expected * 1000, (reply, expected)
     played = pulse.record_speaker(1.5)
     rms = float(np.sqrt(np.mean(played.astype(np.float64) ** 2)))
     assert rms > 300, f"the speaker was silent (RMS {rms:.0f})"

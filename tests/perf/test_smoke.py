@@ -14,6 +14,7 @@ from tests.perf import (
     bench_rig,
     bench_soak,
     bench_startup,
+    bench_transcript,
     bench_window,
 )
 
@@ -50,6 +51,13 @@ def test_bench_window_smoke(tmp_path: Path, qapp: object) -> None:
         chromium = next(r for r in report["results"]["runs"] if r["side"] == "chromium")
         assert chromium["exit"] == 0 and chromium["fps"] >= 10, chromium
         assert case["ratio"] is not None and case["ratio"] > 0
+
+
+def test_bench_transcript_smoke(tmp_path: Path, qapp: object) -> None:
+    report = bench_transcript.main(["--smoke", "--json", str(tmp_path / "t.json")])
+    (result,) = report["results"]
+    assert result["lines"] == 200 + 1 + 1 + 5  # the filling, a question, its answer, 5 lines
+    assert 0 < result["new_line_ms_median"] < 2000 and 0 < result["partial_word_ms_median"] < 2000
 
 
 def test_bench_renderers_smoke(tmp_path: Path, qapp: object) -> None:

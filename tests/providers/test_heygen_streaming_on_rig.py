@@ -5,6 +5,7 @@ transport the official SDK uses for LiveKit (``ia_is_livekit_transport``), and t
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -73,7 +74,11 @@ async def test_speech_into_the_microphone_comes_back_as_user_start_and_stop(
     pulse.mic.say(SpeechSynthesizer().synthesize(SPEECH))
     await until(lambda: said == [True, False], controller, 30)
     assert not controller.status.user_speaking
+    stopped_at = time.monotonic()
     await until(lambda: controller.status.avatar_speaking, controller, 15)  # it answers
+    reply = controller.status.reply  # from v1's user_stop to the avatar's first words
+    assert reply is not None and reply.after == "speech"
+    assert reply.ms <= (time.monotonic() - stopped_at) * 1000 + 1000
 
 
 async def test_push_to_talk_goes_over_livekit_and_the_socket_says_the_speech(

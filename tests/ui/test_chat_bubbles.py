@@ -61,3 +61,17 @@ def test_the_avatars_name_is_over_its_bubbles_and_sizes_follow_the_words(
     long = panel.transcript.visualItemRect(panel.transcript.item(1)).height()
     assert long > 3 * short  # the long answer wraps over many lines, in one bubble
     panel.close()
+
+
+def test_bubbles_wrap_again_when_the_panel_narrows(qapp: QApplication) -> None:
+    conversation = Conversation()
+    panel = panel_for(conversation)
+    conversation.add(TranscriptPiece("avatar", "word " * 40, final=True))
+    QApplication.processEvents()
+    item = panel.transcript.item(0)
+    wide = item.sizeHint().height()
+    panel.resize(260, 500)
+    QApplication.processEvents()
+    assert item.sizeHint().width() == panel.transcript.viewport().width()
+    assert item.sizeHint().height() > wide
+    panel.close()

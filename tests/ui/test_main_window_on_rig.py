@@ -16,6 +16,7 @@ from avatar_desktop.config import ApiKeys, AppSettings, KeySource
 from avatar_desktop.core.session_state import SessionState
 from avatar_desktop.rig.avatar.brain import reply_to
 from avatar_desktop.rig.sessions import CONTEXTS, DEMO_AVATAR_ES
+from avatar_desktop.ui.chat_bubbles import META
 from avatar_desktop.ui.main_window import SettingsHooks, SettingsOutcome
 from tests.pulse_harness import Pulse
 from tests.rig_harness import RigHandle
@@ -62,6 +63,11 @@ def test_text_in_both_modes_and_interrupt(ui: UiHarness) -> None:
     answer = f"Avatar: {reply_to(question)[0]}"  # the demo brain's answer to *that* question
     assert "What do you like to do on weekends" in answer
     ui.until(lambda: answer in chat.lines())
+    reply = ui.controller.status.reply
+    assert reply is not None and reply.after == "message" and 0 < reply.ms < 15_000
+    meta = chat.transcript.item(len(chat.lines()) - 1).data(META)
+    assert f"replied in {reply.ms} ms" in meta  # on the answer's bubble
+    assert f"Last reply {reply.ms} ms" in ui.window.network_label.text()
     ui.until(lambda: ui.controller.status.avatar_speaking, 10)
     assert ui.window.video.speaking == "avatar"  # the pill on the picture
     ui.window.interrupt_action.trigger()

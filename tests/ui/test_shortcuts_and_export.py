@@ -178,6 +178,8 @@ def test_export_writes_the_format_of_the_filter_chosen(
         ("avatar", "Mantienes pulsado", False),
     ]
     assert written.avatar_name == "Demo avatar"
+    who = {"user": "You", "avatar": "Avatar"}
+    assert window.chat.lines() == [f"{who[ln.speaker]}: {ln.text}" for ln in written.lines]
     assert "charla.json" in window.statusBar().currentMessage()
     assert json.loads((tmp_path / "charla.json").read_text(encoding="utf-8"))["version"] == 1
 

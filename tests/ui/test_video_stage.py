@@ -9,7 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 import qasync
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
+from avatar_desktop.core.media_port import Frame
 from avatar_desktop.core.preparation import Preparation
 from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.reply_latency import ReplyLatency
@@ -81,3 +84,37 @@ def test_the_last_reply_time_is_in_the_status_bar(window: MainWindow) -> None:
 
 def test_elapsed_time_reads_like_a_call_timer() -> None:
     assert [elapsed_text(s) for s in (0, 7.9, 65, 600)] == ["0:00", "0:07", "1:05", "10:00"]
+
+
+class OneFrame:
+    """A source with one frame of ``width`` by ``height`` (what the engine scaled to)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+
+    def latest(self) -> Frame | None:
+        pixels = bytes(self.width * self.height * 4)
+        now_us = int(time.time() * 1e6)
+        w, h = self.width, self.height
+        return Frame(seq=1, width=w, height=h, received_us=now_us, pixels=pixels, stride=w * 4)
+
+    def request_size(self, width: int, height: int) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("view_w", "frame"), [(641, (640, 360)), (640, (640, 360))])
+def test_an_even_frame_in_an_odd_stage_is_still_painted_one_to_one(
+    qapp: QApplication, view_w: int, frame: tuple[int, int]
+) -> None:
+    video = VideoView()
+    video.resize(view_w, 420)
+    video.set_source(OneFrame(*frame))
+    video.show()
+    assert QTest.qWaitForWindowExposed(video)
+    video.set_step(None, show_picture=True)
+    video._pull()
+    video.repaint()
+    QApplication.processEvents()
+    assert video.stats.frames_painted >= 1
+    assert video.stats.scaled_paints == 0, "the 1-pixel difference was painted scaled"
+    video.close()
