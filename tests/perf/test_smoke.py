@@ -9,6 +9,7 @@ import pytest
 
 from tests.perf import (
     bench_audio,
+    bench_echo,
     bench_renderers,
     bench_rig,
     bench_soak,
@@ -82,3 +83,12 @@ def test_bench_soak_smoke(tmp_path: Path, qapp: object) -> None:
     assert result["sessions_created"] == 1 and result["rig_sessions_created"] == 1
     assert result["rss_mb"]["gui"]["end_mb"] > 0
     assert result["loop_lag_ms_max"] is not None
+
+
+def test_bench_echo_smoke(tmp_path: Path) -> None:
+    report = bench_echo.main(["--smoke", "--json", str(tmp_path / "e.json"), "--port", "8890"])
+    (case,) = report["results"]
+    assert (case["room"], case["coupling_db"]) == ("office", -12.0)
+    assert case["erle_db"] is not None and case["residual_dbfs"] is not None
+    assert case["mic_dropped"] < 50  # the canceller heard (nearly) every microphone block
+    assert case["room_blocks_in"] > 500  # the room heard what the speaker played
