@@ -1,6 +1,6 @@
 """The user's microphone: sounddevice capture in 10 ms blocks → echo cancellation, noise
 suppression and high-pass (livekit's AudioProcessingModule, fed with what the speaker plays as
-its reverse stream) → the residual echo gate (echo_gate.py) → gain control (a second module)
+its reverse stream) → gain control (a second module) → the residual echo gate (echo_gate.py)
 → the published track's AudioSource.
 
 No microphone is a state the app explains, not a crash: ``MicrophoneUnavailable`` says why.
@@ -65,10 +65,10 @@ class Microphone:
             noise_suppression=options.noise_suppression,
             high_pass_filter=options.high_pass_filter,
         )
-        # The gain control runs in a second module, after the residual echo gate: inside the
-        # first it followed the canceller directly and lifted the echo's residual along with
-        # the voice (measured in a simulated room: ~20 dB of cancellation undone after a few
-        # quiet seconds had raised its gain).
+        # The gain control runs in a second module, so that the residual echo gate comes
+        # last: the gate's attenuation must not be undone by a gain that rises while the
+        # microphone is quiet (measured: the AGC undid ~20 dB of cancellation after a few
+        # quiet seconds had raised its gain). The gate learns the residual with that gain.
         self.agc = (
             rtc.AudioProcessingModule(auto_gain_control=True) if options.auto_gain_control else None
         )
@@ -200,7 +200,12 @@ class Microphone:
         latencies (or AVATAR_DESKTOP_AEC_DELAY_MS)."""
         lead, lag = self.render_lead_ms, self.capture_lag_ms
         if lead is not None and lag is not None:
-            self.measured_delay_ms = max(0, round(lead + lag))
+            measured = max(0, round(lead + lag))
+            # A hint that moves by a millisecond every few blocks made AEC3 lose the echo
+            # (measured on the digital loop: 45 dB falling to 1 dB in 4 s): it moves only
+            # when the measurement has moved by more than the jitter.
+            if self.measured_delay_ms is None or abs(measured - self.measured_delay_ms) > 20:
+                self.measured_delay_ms = measured
             return self.measured_delay_ms
         return self.stream_delay_ms + self.output_latency_ms
 
@@ -230,13 +235,13 @@ class Microphone:
             out_energy = float(np.sum(processed.astype(np.float64) ** 2))
             self.convergence.feed(in_energy, out_energy, self.reference_heard_s)
             self.energy_aec += out_energy
+            if self.agc is not None:
+                self.agc.process_stream(frame)
+                processed = np.frombuffer(frame.data, np.int16)
+                out_energy = float(np.sum(processed.astype(np.float64) ** 2))
             rms = (out_energy / FRAME) ** 0.5
             self._level(20 * np.log10(max(rms, 1.0) / 32768))
             published = self._residual_gate(processed, in_energy, out_energy, started)
-            if self.agc is not None:
-                gained = rtc.AudioFrame(published.tobytes(), SAMPLE_RATE, 1, FRAME)
-                self.agc.process_stream(gained)
-                published = np.frombuffer(gained.data, np.int16)
             if self._warming_up(started):
                 self.warmup_gated_frames += 1
                 frame = rtc.AudioFrame(bytes(FRAME * 2), SAMPLE_RATE, 1, FRAME)
