@@ -55,7 +55,6 @@ class EchoCase:
     echo_delay_ms: int | None = None  # the echo's delay estimated from the envelopes
     gated_frames: int | None = None
     mic_dropped: int | None = None  # microphone blocks the engine's loop never took
-    publish_dropped: int | None = None  # processed blocks the track never took (SDK stalls)
     room_blocks_in: int = 0  # what the monitor delivered to the room (10 ms blocks)
     room_blocks_short: int = 0  # microphone blocks that found no played audio queued
     debug: dict[str, Any] = field(default_factory=dict)  # the microphone's last counters
@@ -184,7 +183,6 @@ async def run_case(
             case.room_blocks_in, case.room_blocks_short = room.blocks_in, room.blocks_short
             case.debug = {k: v for k, v in controller.media_stats.items() if k.startswith("mic_")}
             case.mic_dropped = case.debug.get("mic_dropped")
-            case.publish_dropped = case.debug.get("mic_publish_dropped")
     finally:
         await controller.close()
         await provider.aclose()
@@ -246,7 +244,6 @@ async def run_answers(
             case.echo_delay_ms = stats1.get("mic_echo_delay_ms")
             case.gated_frames = stats1.get("mic_gated")
             case.mic_dropped = stats1.get("mic_dropped")
-            case.publish_dropped = stats1.get("mic_publish_dropped")
             case.room_blocks_in, case.room_blocks_short = room.blocks_in, room.blocks_short
     finally:
         await controller.close()

@@ -1,7 +1,7 @@
 """The user's microphone: sounddevice capture in 10 ms blocks → echo cancellation, noise
 suppression and high-pass (livekit's AudioProcessingModule, fed with what the speaker plays as
-its reverse stream) → gain control (a second module) → the residual echo gate (echo_gate.py)
-→ the published track's AudioSource.
+its reverse stream), gain control → the residual echo gate (echo_gate.py) → the published
+track's AudioSource.
 
 No microphone is a state the app explains, not a crash: ``MicrophoneUnavailable`` says why.
 """
@@ -64,28 +64,13 @@ class Microphone:
             echo_cancellation=options.echo_cancellation,
             noise_suppression=options.noise_suppression,
             high_pass_filter=options.high_pass_filter,
-        )
-        # The gain control runs in a second module, so that the residual echo gate comes
-        # last: the gate's attenuation must not be undone by a gain that rises while the
-        # microphone is quiet (measured: the AGC undid ~20 dB of cancellation after a few
-        # quiet seconds had raised its gain). The gate learns the residual with that gain.
-        self.agc = (
-            rtc.AudioProcessingModule(auto_gain_control=True) if options.auto_gain_control else None
+            auto_gain_control=options.auto_gain_control,
         )
         self._level = level
         self._device = device
         self._stream: Any = None
         self._bridge: ThreadToLoop[tuple[npt.NDArray[np.int16], float]] | None = None
         self._pump: asyncio.Task[None] | None = None
-        self._publisher: asyncio.Task[None] | None = None
-        # Processed frames wait here for the track: capture_frame sometimes holds on for a
-        # second (the SDK's pacing), and the canceller must not stop hearing the microphone
-        # meanwhile, or its picture of the echo's delay breaks. Full: the oldest go.
-        self._outgoing: collections.deque[tuple[rtc.AudioFrame, float]] = collections.deque(
-            maxlen=MAX_BACKLOG_BLOCKS
-        )
-        self._outgoing_ready = asyncio.Event()
-        self.publish_dropped = 0
         self.muted = False
         self.frames_captured = 0
         self.capture_latency_ms: list[float] = []
@@ -110,7 +95,6 @@ class Microphone:
         # processed minus when the ADC took it (PortAudio's timestamps, per block).
         self._render_lead_ms: collections.deque[float] = collections.deque(maxlen=200)
         self._capture_lag_ms: collections.deque[float] = collections.deque(maxlen=200)
-        self._adc_wait_ms: collections.deque[float] = collections.deque(maxlen=200)
         self.measured_delay_ms: int | None = None
         self._reference_energy = 0.0  # played since the last microphone block
         self.echo_delay = EchoDelayEstimator()
@@ -141,9 +125,7 @@ class Microphone:
             if status.input_overflow:
                 self.input_overflows += 1
             waited = max(0.0, stamps.currentTime - stamps.inputBufferAdcTime)
-            self._adc_wait_ms.append(waited * 1000)
-            captured_at = time.monotonic() - waited
-            bridge.post((indata[:, 0].copy(), captured_at))
+            bridge.post((indata[:, 0].copy(), time.monotonic() - waited))
 
         def open_stream() -> Any:
             stream = sd.InputStream(
@@ -163,7 +145,6 @@ class Microphone:
             self._stream.latency * 1000
         )
         self._pump = loop.create_task(self._run(), name="microphone")
-        self._publisher = loop.create_task(self._publish(), name="microphone-publish")
 
     def play_reference(self, samples: npt.NDArray[np.int16], rendered_at: float | None) -> None:
         """What the speaker played (10 ms): the echo canceller's reverse stream.
@@ -190,10 +171,14 @@ class Microphone:
         """Median over the last 2 s: a captured block's processing minus its ADC time."""
         return round(statistics.median(self._capture_lag_ms), 1) if self._capture_lag_ms else None
 
-    @property
-    def adc_wait_ms(self) -> float | None:
-        """Median: a captured block's age when its callback ran (PortAudio's timestamps)."""
-        return round(statistics.median(self._adc_wait_ms), 1) if self._adc_wait_ms else None
+    def _hint_ms(self) -> int:
+        """What AEC3 is told: the devices' nominal latencies (or AVATAR_DESKTOP_AEC_DELAY_MS).
+        The measured delay (``_stream_delay_ms``) is reported and aligns the gate. Telling it
+        to AEC3, together with moving the AGC into a second module behind the canceller, cost
+        cancellation on the rig's digital loop (55-70 dB steady before, 0-30 dB within
+        seconds after; which of the two did it was not isolated): AEC3 estimates the delay
+        itself."""
+        return self.stream_delay_ms + self.output_latency_ms
 
     def _stream_delay_ms(self) -> int:
         """AEC3's delay hint: measured once both ends have reported, else the devices' nominal
@@ -227,7 +212,7 @@ class Microphone:
             if self.options.echo_cancellation:
                 # WebRTC refuses delays past 500 ms (the call raises): a first measurement can
                 # include the blocks that queued while the device opened.
-                self.apm.set_stream_delay_ms(min(self._stream_delay_ms(), MAX_STREAM_DELAY_MS))
+                self.apm.set_stream_delay_ms(min(self._hint_ms(), MAX_STREAM_DELAY_MS))
             self.apm.process_stream(frame)
             processed = np.frombuffer(frame.data, np.int16)
             in_energy = float(np.sum(block.astype(np.float64) ** 2))
@@ -235,10 +220,6 @@ class Microphone:
             out_energy = float(np.sum(processed.astype(np.float64) ** 2))
             self.convergence.feed(in_energy, out_energy, self.reference_heard_s)
             self.energy_aec += out_energy
-            if self.agc is not None:
-                self.agc.process_stream(frame)
-                processed = np.frombuffer(frame.data, np.int16)
-                out_energy = float(np.sum(processed.astype(np.float64) ** 2))
             rms = (out_energy / FRAME) ** 0.5
             self._level(20 * np.log10(max(rms, 1.0) / 32768))
             published = self._residual_gate(processed, in_energy, out_energy, started)
@@ -250,18 +231,6 @@ class Microphone:
             else:
                 self.energy_out += float(np.sum(published.astype(np.float64) ** 2))
                 frame = rtc.AudioFrame(published.tobytes(), SAMPLE_RATE, 1, FRAME)
-            if len(self._outgoing) == self._outgoing.maxlen:
-                self.publish_dropped += 1
-            self._outgoing.append((frame, started))
-            self._outgoing_ready.set()
-
-    async def _publish(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            while not self._outgoing:
-                self._outgoing_ready.clear()
-                await self._outgoing_ready.wait()
-            frame, started = self._outgoing.popleft()
             await self.source.capture_frame(frame)
             self.frames_captured += 1
             if len(self.capture_latency_ms) < 100_000:
@@ -286,11 +255,10 @@ class Microphone:
         return self.gate.process(processed, out_energy, in_energy)
 
     async def close(self) -> None:
-        for task in (self._pump, self._publisher):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
         stream, self._stream = self._stream, None
         if stream is not None:
             await asyncio.to_thread(_stop_and_close, stream)

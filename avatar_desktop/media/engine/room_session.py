@@ -335,7 +335,6 @@ class RoomSession:
                 "mic_received": mic.blocks_received,
                 "mic_restarts": self._mic_restarts,
                 "mic_dropped": mic.dropped,
-                "mic_publish_dropped": mic.publish_dropped,
                 "mic_overflows": mic.input_overflows,
                 "mic_energy_in": mic.energy_in,
                 "mic_energy_out": mic.energy_out,
@@ -347,7 +346,6 @@ class RoomSession:
                 "mic_measured_delay_ms": mic.measured_delay_ms,
                 "mic_render_lead_ms": mic.render_lead_ms,
                 "mic_capture_lag_ms": mic.capture_lag_ms,
-                "mic_adc_wait_ms": mic.adc_wait_ms,
                 "mic_reference_heard_s": round(mic.reference_heard_s, 2),
                 "mic_echo_delay_ms": None if mic.echo_delay.delay_blocks is None
                 else mic.echo_delay.delay_blocks * 10,
