@@ -129,6 +129,8 @@ class MonitorReader(threading.Thread):
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
         self.join(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 class Pulse:
