@@ -1,6 +1,7 @@
 """A PulseAudio daemon with virtual devices for real-audio tests and benchmarks: a null sink
 ``spk`` (the speaker) whose monitor a ``SpeakerTap`` always listens to, and a pipe source ``mic``
-fed from a FIFO in real time (silence, and speech on request).
+fed from a FIFO in real time (silence, and speech on request), optionally through a simulated
+room that hears what the speaker really played (``Pulse.speaker_in_room``).
 
 The tap is what makes the null sink a sound card: with nobody recording its monitor, the null
 sink renders in 2 s blocks and a PortAudio stream on it is consumed at ~88 % of 48 kHz
@@ -23,12 +24,17 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from tests.acoustic_room import AcousticRoom, RoomSpec
+
 RATE = 48_000
 BLOCK = RATE // 100
 
 
 class MicFeeder(threading.Thread):
-    """Writes 10 ms blocks into the pipe source at real-time pace: silence unless speaking."""
+    """Writes 10 ms blocks into the pipe source at real-time pace: silence unless speaking, plus
+    the room's echo and noise while a room is set (``room``, fed by a ``MonitorReader``)."""
+
+    PRIME_SAMPLES = 2 * BLOCK  # the monitor delivers in bursts: start pulling 20 ms behind it
 
     def __init__(self, fifo: Path) -> None:
         super().__init__(daemon=True, name="mic-feeder")
@@ -36,31 +42,105 @@ class MicFeeder(threading.Thread):
         self.pending: collections.deque[npt.NDArray[np.int16]] = collections.deque()
         self.stopped = threading.Event()
         self.lock = threading.Lock()
+        self.room: AcousticRoom | None = None
+        self._primed = False
+        self._mark_start = False
+        self.blocks_written = 0
+        self.user_started_at: list[float] = []  # monotonic time of each say()'s first block
 
     def say(self, pcm: npt.NDArray[np.int16]) -> None:
         padded = np.concatenate([pcm, np.zeros((-pcm.size) % BLOCK, np.int16)])
         with self.lock:
             self.pending.extend(padded.reshape(-1, BLOCK))
+            self._mark_start = True
 
     @property
     def speaking(self) -> bool:
         with self.lock:
             return bool(self.pending)
 
+    def played(self, samples: npt.NDArray[np.int16]) -> None:
+        """What the speaker played, from the monitor (the room's input)."""
+        with self.lock:
+            if self.room is not None:
+                self.room.push(samples)
+
+    def _next_block(self) -> npt.NDArray[np.int16]:
+        with self.lock:
+            if self._mark_start and self.pending:
+                self.user_started_at.append(time.monotonic())
+                self._mark_start = False
+            user = self.pending.popleft() if self.pending else None
+            room = self.room
+            if room is None:
+                return user if user is not None else np.zeros(BLOCK, np.int16)
+            if room.queued >= self.PRIME_SAMPLES:
+                self._primed = True
+            elif room.queued < BLOCK:
+                self._primed = False
+            heard = room.pull() if self._primed else room.pull_noise()
+        if user is not None:
+            heard = heard + user
+        return np.clip(np.round(heard), -32768, 32767).astype(np.int16)
+
     def run(self) -> None:
-        """Feeds until the reader goes away (PulseAudio stopped)."""
-        silence = np.zeros(BLOCK, np.int16)
+        """Feeds until the reader goes away (PulseAudio stopped). Falling behind (the source
+        suspended, the FIFO full) restarts the pace instead of bursting to catch up."""
         with self.fifo.open("wb", buffering=0) as out:
             next_at = time.monotonic()
             while not self.stopped.is_set():
-                with self.lock:
-                    block = self.pending.popleft() if self.pending else silence
+                block = self._next_block()
                 try:
                     out.write(block.tobytes())
                 except BrokenPipeError:
                     return
+                self.blocks_written += 1
                 next_at += 0.01
-                time.sleep(max(0.0, next_at - time.monotonic()))
+                now = time.monotonic()
+                if now - next_at > 0.05:
+                    next_at = now
+                time.sleep(max(0.0, next_at - now))
+
+
+def record_monitor() -> subprocess.Popen[bytes]:
+    """``parec`` on what the speaker plays, raw 48 kHz mono, in 10 ms fragments."""
+    return subprocess.Popen(
+        ["parec", "--device=spk.monitor", "--raw", "--format=s16le", f"--rate={RATE}",
+         "--channels=1", "--latency-msec=10"],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+
+
+class MonitorReader(threading.Thread):
+    """Records ``spk.monitor`` (what was really played, at the sink's pace) into the feeder."""
+
+    def __init__(self, feeder: MicFeeder) -> None:
+        super().__init__(daemon=True, name="monitor-reader")
+        self.feeder = feeder
+        self.proc = record_monitor()
+        self.samples = 0
+
+    def run(self) -> None:
+        assert self.proc.stdout is not None
+        carry = b""
+        while True:
+            chunk = self.proc.stdout.read1(2 * BLOCK)  # type: ignore[attr-defined]
+            if not chunk:
+                return
+            data, carry = carry + chunk, b""
+            if len(data) % 2:
+                data, carry = data[:-1], data[-1:]
+            pcm = np.frombuffer(data, np.int16)
+            self.samples += pcm.size
+            self.feeder.played(pcm)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        self.join(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 class SpeakerTap(threading.Thread):
@@ -76,11 +156,7 @@ class SpeakerTap(threading.Thread):
         self.chunks: collections.deque[tuple[int, npt.NDArray[np.int16]]] = collections.deque()
         self.total = 0  # samples received
         self.anchor = float("inf")
-        self.process = subprocess.Popen(
-            ["parec", "--device=spk.monitor", "--raw", "--format=s16le", f"--rate={RATE}",
-             "--channels=1", "--latency-msec=10"],
-            stdout=subprocess.PIPE,
-        )  # fmt: skip
+        self.process = record_monitor()
 
     def run(self) -> None:
         assert self.process.stdout is not None
@@ -138,6 +214,22 @@ class Pulse:
             yield
         finally:
             subprocess.run(["pactl", "set-default-source", "mic"], check=True)
+
+    @contextlib.contextmanager
+    def speaker_in_room(self, spec: RoomSpec) -> Iterator[AcousticRoom]:
+        """The microphone hears the speaker through ``spec``'s room (and the user's speech)."""
+        room = AcousticRoom(spec)
+        reader = MonitorReader(self.mic)
+        with self.mic.lock:
+            self.mic.room = room
+            self.mic._primed = False
+        reader.start()
+        try:
+            yield room
+        finally:
+            reader.stop()
+            with self.mic.lock:
+                self.mic.room = None
 
     @contextlib.contextmanager
     def microphone_unplugged(self) -> Iterator[None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -131,15 +132,19 @@ class JitterBuffer:
             self.stats.depth_ms = self._size * 1000 / SAMPLE_RATE
 
 
+Played = Callable[[npt.NDArray[np.int16], float | None], None]
+
+
 class SpeakerOutput:
     """Plays a JitterBuffer on an output device (None: the system default). ``played`` gets a
-    copy of each block as it goes out (the echo canceller's reference), from the audio thread."""
+    copy of each block as it goes out (the echo canceller's reference), from the audio thread,
+    with when (time.monotonic) it reaches the DAC by PortAudio's timestamps (None: unknown)."""
 
     def __init__(
         self,
         buffer: JitterBuffer,
         device: int | str | None = None,
-        played: Callable[[npt.NDArray[np.int16]], None] | None = None,
+        played: Played | None = None,
     ) -> None:
         self.buffer = buffer
         self._played = played
@@ -161,10 +166,12 @@ class SpeakerOutput:
         except (sd.PortAudioError, ValueError) as exc:  # no device, or none that fits
             raise AudioOutputUnavailable(str(exc)) from exc
 
-    def _callback(self, outdata: Any, frames: int, _time: Any, status: Any) -> None:
+    def _callback(self, outdata: Any, frames: int, stamps: Any, status: Any) -> None:
         self.buffer.read_into(outdata[:, 0])
         if self._played is not None:
-            self._played(outdata[:, 0].copy())
+            ahead = stamps.outputBufferDacTime - stamps.currentTime
+            rendered_at = time.monotonic() + ahead if 0 <= ahead < 1.0 else None
+            self._played(outdata[:, 0].copy(), rendered_at)
 
     @property
     def latency_ms(self) -> int:

@@ -1,6 +1,7 @@
 """The user's microphone: sounddevice capture in 10 ms blocks → echo cancellation, noise
-suppression, high-pass and gain control (livekit's AudioProcessingModule, fed with what the
-speaker plays as its reverse stream) → the published track's AudioSource.
+suppression and high-pass (livekit's AudioProcessingModule, fed with what the speaker plays as
+its reverse stream), gain control → the residual echo gate (echo_gate.py) → the published
+track's AudioSource.
 
 No microphone is a state the app explains, not a crash: ``MicrophoneUnavailable`` says why.
 """
@@ -8,9 +9,12 @@ No microphone is a state the app explains, not a crash: ``MicrophoneUnavailable`
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
+import statistics
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from livekit import rtc
 
+from .echo_gate import EchoDelayEstimator, ResidualEchoGate
 from .thread_bridge import ThreadToLoop
 
 log = logging.getLogger(__name__)
@@ -27,6 +32,7 @@ FRAME = SAMPLE_RATE // 100
 WARMUP_S = 1.5
 MAX_BACKLOG_BLOCKS = 25
 REFERENCE_LOUD_RMS = 100.0  # about -50 dBFS
+MAX_STREAM_DELAY_MS = 500
 
 
 class MicrophoneUnavailable(RuntimeError):
@@ -39,6 +45,7 @@ class ProcessingOptions:
     noise_suppression: bool = True
     high_pass_filter: bool = True
     auto_gain_control: bool = True
+    residual_echo_gate: bool = True
 
 
 class Microphone:
@@ -62,7 +69,7 @@ class Microphone:
         self._level = level
         self._device = device
         self._stream: Any = None
-        self._bridge: ThreadToLoop[npt.NDArray[np.int16]] | None = None
+        self._bridge: ThreadToLoop[tuple[npt.NDArray[np.int16], float]] | None = None
         self._pump: asyncio.Task[None] | None = None
         self.muted = False
         self.frames_captured = 0
@@ -73,7 +80,8 @@ class Microphone:
         # Sums of squares before and after processing: their ratio over a stretch where only
         # the speaker is heard is the echo return loss enhancement (ERLE).
         self.energy_in = 0.0
-        self.energy_out = 0.0
+        self.energy_aec = 0.0  # after the canceller, before the residual echo gate
+        self.energy_out = 0.0  # what was published
         # The canceller learns the echo path from the first second or so of the avatar's voice
         # and lets it through meanwhile (measured: no cancellation in the first second, then
         # 30-60 dB). Until it has heard WARMUP_S of that voice, the microphone is held silent
@@ -81,6 +89,16 @@ class Microphone:
         self.reference_heard_s = 0.0
         self._reference_loud_at = -1e9
         self.warmup_gated_frames = 0
+        self.convergence = ConvergenceMeter()
+        # The stream delay AEC3 is told is measured, not guessed: when each played block
+        # reaches the DAC minus when the canceller got it, plus when each captured block is
+        # processed minus when the ADC took it (PortAudio's timestamps, per block).
+        self._render_lead_ms: collections.deque[float] = collections.deque(maxlen=200)
+        self._capture_lag_ms: collections.deque[float] = collections.deque(maxlen=200)
+        self.measured_delay_ms: int | None = None
+        self._reference_energy = 0.0  # played since the last microphone block
+        self.echo_delay = EchoDelayEstimator()
+        self.gate = ResidualEchoGate()
 
     @property
     def blocks_received(self) -> int:
@@ -103,10 +121,11 @@ class Microphone:
         self._bridge = ThreadToLoop(loop, capacity=MAX_BACKLOG_BLOCKS)
         bridge = self._bridge
 
-        def callback(indata: Any, frames: int, _time: Any, status: Any) -> None:
+        def callback(indata: Any, frames: int, stamps: Any, status: Any) -> None:
             if status.input_overflow:
                 self.input_overflows += 1
-            bridge.post(indata[:, 0].copy())
+            waited = max(0.0, stamps.currentTime - stamps.inputBufferAdcTime)
+            bridge.post((indata[:, 0].copy(), time.monotonic() - waited))
 
         def open_stream() -> Any:
             stream = sd.InputStream(
@@ -127,14 +146,53 @@ class Microphone:
         )
         self._pump = loop.create_task(self._run(), name="microphone")
 
-    def play_reference(self, samples: npt.NDArray[np.int16]) -> None:
-        """What the speaker played (10 ms): the echo canceller's reverse stream."""
+    def play_reference(self, samples: npt.NDArray[np.int16], rendered_at: float | None) -> None:
+        """What the speaker played (10 ms): the echo canceller's reverse stream.
+        ``rendered_at``: when (time.monotonic) its first sample reaches the DAC, if known."""
         if not self.options.echo_cancellation or samples.size != FRAME:
             return
+        now = time.monotonic()
+        if rendered_at is not None:
+            self._render_lead_ms.append((rendered_at - now) * 1000)
         self.apm.process_reverse_stream(rtc.AudioFrame(samples.tobytes(), SAMPLE_RATE, 1, FRAME))
-        if float(np.sqrt(np.mean(samples.astype(np.float32) ** 2))) > REFERENCE_LOUD_RMS:
+        energy = float(np.sum(samples.astype(np.float64) ** 2))
+        self._reference_energy += energy
+        if energy > REFERENCE_LOUD_RMS**2 * FRAME:
             self.reference_heard_s += FRAME / SAMPLE_RATE
             self._reference_loud_at = asyncio.get_running_loop().time()
+
+    @property
+    def render_lead_ms(self) -> float | None:
+        """Median over the last 2 s: a played block's DAC time minus its arrival here."""
+        return round(statistics.median(self._render_lead_ms), 1) if self._render_lead_ms else None
+
+    @property
+    def capture_lag_ms(self) -> float | None:
+        """Median over the last 2 s: a captured block's processing minus its ADC time."""
+        return round(statistics.median(self._capture_lag_ms), 1) if self._capture_lag_ms else None
+
+    def _hint_ms(self) -> int:
+        """What AEC3 is told: the devices' nominal latencies (or AVATAR_DESKTOP_AEC_DELAY_MS).
+        The measured delay (``_stream_delay_ms``) is reported and aligns the gate. Telling it
+        to AEC3, together with moving the AGC into a second module behind the canceller, cost
+        cancellation on the rig's digital loop (55-70 dB steady before, 0-30 dB within
+        seconds after; which of the two did it was not isolated): AEC3 estimates the delay
+        itself."""
+        return self.stream_delay_ms + self.output_latency_ms
+
+    def _stream_delay_ms(self) -> int:
+        """AEC3's delay hint: measured once both ends have reported, else the devices' nominal
+        latencies (or AVATAR_DESKTOP_AEC_DELAY_MS)."""
+        lead, lag = self.render_lead_ms, self.capture_lag_ms
+        if lead is not None and lag is not None:
+            measured = max(0, round(lead + lag))
+            # A hint that moves by a millisecond every few blocks made AEC3 lose the echo
+            # (measured on the digital loop: 45 dB falling to 1 dB in 4 s): it moves only
+            # when the measurement has moved by more than the jitter.
+            if self.measured_delay_ms is None or abs(measured - self.measured_delay_ms) > 20:
+                self.measured_delay_ms = measured
+            return self.measured_delay_ms
+        return self.stream_delay_ms + self.output_latency_ms
 
     def _warming_up(self, now: float) -> bool:
         return (
@@ -147,28 +205,54 @@ class Microphone:
         assert self._bridge is not None
         loop = asyncio.get_running_loop()
         while True:
-            block = await self._bridge.get()
+            block, captured_at = await self._bridge.get()
             started = loop.time()
+            self._capture_lag_ms.append((time.monotonic() - captured_at) * 1000)
             frame = rtc.AudioFrame(block.tobytes(), SAMPLE_RATE, 1, FRAME)
             if self.options.echo_cancellation:
-                self.apm.set_stream_delay_ms(self.stream_delay_ms + self.output_latency_ms)
+                # WebRTC refuses delays past 500 ms (the call raises): a first measurement can
+                # include the blocks that queued while the device opened.
+                self.apm.set_stream_delay_ms(min(self._hint_ms(), MAX_STREAM_DELAY_MS))
             self.apm.process_stream(frame)
-            processed = np.frombuffer(frame.data, np.int16).astype(np.float64)
-            self.energy_in += float(np.sum(block.astype(np.float64) ** 2))
-            out_energy = float(np.sum(processed**2))
-            self.energy_out += out_energy
+            processed = np.frombuffer(frame.data, np.int16)
+            in_energy = float(np.sum(block.astype(np.float64) ** 2))
+            self.energy_in += in_energy
+            out_energy = float(np.sum(processed.astype(np.float64) ** 2))
+            self.convergence.feed(in_energy, out_energy, self.reference_heard_s)
+            self.energy_aec += out_energy
             rms = (out_energy / FRAME) ** 0.5
             self._level(20 * np.log10(max(rms, 1.0) / 32768))
+            published = self._residual_gate(processed, in_energy, out_energy, started)
             if self._warming_up(started):
                 self.warmup_gated_frames += 1
-                self.energy_out -= out_energy  # what leaves is silence
                 frame = rtc.AudioFrame(bytes(FRAME * 2), SAMPLE_RATE, 1, FRAME)
             elif self.muted:
                 frame = rtc.AudioFrame(bytes(FRAME * 2), SAMPLE_RATE, 1, FRAME)
+            else:
+                self.energy_out += float(np.sum(published.astype(np.float64) ** 2))
+                frame = rtc.AudioFrame(published.tobytes(), SAMPLE_RATE, 1, FRAME)
             await self.source.capture_frame(frame)
             self.frames_captured += 1
             if len(self.capture_latency_ms) < 100_000:
                 self.capture_latency_ms.append((loop.time() - started) * 1000)
+
+    def _residual_gate(
+        self, processed: npt.NDArray[np.int16], in_energy: float, out_energy: float, now: float
+    ) -> npt.NDArray[np.int16]:
+        """The double-talk aware gate after the canceller (echo_gate.py)."""
+        reference, self._reference_energy = self._reference_energy, 0.0
+        if not (self.options.echo_cancellation and self.options.residual_echo_gate):
+            return processed
+        # The envelopes' estimate is reported, not trusted: speech's syllable rhythm gives it
+        # false peaks (measured: 480 ms for a 70 ms echo). The gate takes the measured delay
+        # and up to 100 ms more for the sound's way through the room.
+        self.echo_delay.feed(reference, in_energy)
+        self.gate.delay_blocks, self.gate.spread_blocks = self._stream_delay_ms() // 10, 10
+        self.gate.reference(reference)
+        if self._warming_up(now):
+            self.gate.learn(out_energy, in_energy)
+            return processed
+        return self.gate.process(processed, out_energy, in_energy)
 
     async def close(self) -> None:
         if self._pump is not None:
@@ -178,6 +262,45 @@ class Microphone:
         stream, self._stream = self._stream, None
         if stream is not None:
             await asyncio.to_thread(_stop_and_close, stream)
+
+
+class ConvergenceMeter:
+    """How long the canceller took to learn the room: seconds of the avatar's voice heard (loud
+    reference) until the first of ``RUN`` consecutive 100 ms windows, loud at the microphone,
+    that the canceller reduced by at least ``ERLE_DB`` (measured before the gate, AGC included)."""
+
+    ERLE_DB = 10.0
+    WINDOW = 10
+    RUN = 3
+    LOUD_ENERGY = (REFERENCE_LOUD_RMS**2) * FRAME
+
+    def __init__(self) -> None:
+        self.converged_after_s: float | None = None
+        self._in = 0.0
+        self._out = 0.0
+        self._blocks = 0
+        self._run = 0
+        self._run_started_s = 0.0
+
+    def feed(self, energy_in: float, energy_out: float, reference_heard_s: float) -> None:
+        if self.converged_after_s is not None or reference_heard_s <= 0:
+            return
+        self._in += energy_in
+        self._out += energy_out
+        self._blocks += 1
+        if self._blocks < self.WINDOW:
+            return
+        if self._in > self.LOUD_ENERGY * self.WINDOW:
+            if self._in > self._out * 10 ** (self.ERLE_DB / 10):
+                if self._run == 0:
+                    self._run_started_s = reference_heard_s
+                self._run += 1
+                if self._run >= self.RUN:
+                    self.converged_after_s = round(self._run_started_s, 2)
+            else:
+                self._run = 0
+        self._in = self._out = 0.0
+        self._blocks = 0
 
 
 def _stop_and_close(stream: Any) -> None:

@@ -159,7 +159,8 @@ async def test_echo_of_the_avatar_is_cancelled(
             stats = controller.media_stats
             per_second.append((stats.get("mic_energy_in", 0.0), stats.get("mic_energy_out", 0.0)))
             await asyncio.sleep(1.0)
-        assert controller.status.avatar_speaking, "the avatar stopped before the measurement ended"
+        if echo_cancellation:  # without it, its own echo interrupts it (FULL mode's barge-in)
+            assert controller.status.avatar_speaking, "the avatar stopped before the end"
         (in0, out0), (in1, out1) = per_second[2], per_second[-1]
         erle_db = 10 * np.log10(max(in1 - in0, 1.0) / max(out1 - out0, 1.0))
         curve = [

@@ -9,6 +9,7 @@ import pytest
 
 from tests.perf import (
     bench_audio,
+    bench_echo,
     bench_recording,
     bench_renderers,
     bench_rig,
@@ -103,3 +104,12 @@ def test_bench_recording_smoke(tmp_path: Path) -> None:
     (result,) = report["results"]
     assert result["error"] == "" and result["frames_written"] >= 30
     assert result["mb_per_minute"] > 0 and result["engine_cpu_percent_recording"] > 0
+
+
+def test_bench_echo_smoke(tmp_path: Path) -> None:
+    report = bench_echo.main(["--smoke", "--json", str(tmp_path / "e.json"), "--port", "8890"])
+    (case,) = report["results"]
+    assert (case["room"], case["coupling_db"]) == ("office", -12.0)
+    assert case["erle_db"] is not None and case["residual_dbfs"] is not None
+    assert case["mic_dropped"] < 50  # the canceller heard (nearly) every microphone block
+    assert case["room_blocks_in"] > 500  # the room heard what the speaker played

@@ -231,17 +231,17 @@ class RoomSession:
             self._last_level_at = now
             self.emit({"event": "mic_level", "dbfs": round(dbfs, 1)})
 
-    def _on_played(self, block: Any) -> None:
+    def _on_played(self, block: Any, rendered_at: float | None) -> None:
         """From the audio thread: hand the played block to the loop for the echo canceller."""
         if self._played_bridge is not None:
-            self._played_bridge.post(block)
+            self._played_bridge.post((block, rendered_at))
 
     async def _feed_reference(self) -> None:
         assert self._played_bridge is not None
         while True:
-            block = await self._played_bridge.get()
+            block, rendered_at = await self._played_bridge.get()
             if self.microphone is not None:
-                self.microphone.play_reference(block)
+                self.microphone.play_reference(block, rendered_at)
 
     async def _read_audio(self, track: rtc.Track) -> None:
         if self._play_audio and self._speaker is None:
@@ -351,8 +351,19 @@ class RoomSession:
                 "mic_overflows": mic.input_overflows,
                 "mic_energy_in": mic.energy_in,
                 "mic_energy_out": mic.energy_out,
-                "mic_delay_ms": mic.stream_delay_ms + mic.output_latency_ms,
+                "mic_delay_ms": mic.measured_delay_ms
+                or mic.stream_delay_ms + mic.output_latency_ms,
                 "mic_warmup_gated": mic.warmup_gated_frames,
+                "mic_converged_s": mic.convergence.converged_after_s,
+                "mic_energy_aec": mic.energy_aec,
+                "mic_measured_delay_ms": mic.measured_delay_ms,
+                "mic_render_lead_ms": mic.render_lead_ms,
+                "mic_capture_lag_ms": mic.capture_lag_ms,
+                "mic_reference_heard_s": round(mic.reference_heard_s, 2),
+                "mic_echo_delay_ms": None if mic.echo_delay.delay_blocks is None
+                else mic.echo_delay.delay_blocks * 10,
+                "mic_gated": mic.gate.gated_blocks,
+                "mic_double_talk": mic.gate.double_talk_blocks,
                 **_percentiles("mic_latency_ms", mic.capture_latency_ms),
             }  # fmt: skip
             self.emit(

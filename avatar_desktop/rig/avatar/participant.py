@@ -424,6 +424,8 @@ class SyntheticAvatar:
                     self._ptt_window_voiced_s += samples.size / SAMPLE_RATE
                 if change == "started":
                     self._user_event("user.speak_started")
+                    if self.config.flavor == "liveavatar" and not self.config.push_to_talk:
+                        self.interrupt()  # FULL mode's agent: the user talking over it wins
                 elif change == "ended":
                     segment = vad.segments[-1]
                     self.counters.speech_segments += 1

@@ -1,0 +1,51 @@
+"""Voice over a laptop's speaker and microphone: the avatar's voice reaches the microphone
+through a simulated room (tests/acoustic_room.py: reverberation, a loudspeaker's clipping,
+noise, clock drift) and the rig must not hear it, yet still hear the user talking over it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.acoustic_room import KITCHEN, ROOMS, RoomSpec
+from tests.echo_scenario import run_answers, run_case
+from tests.pulse_harness import Pulse
+from tests.rig_harness import RigHandle
+
+# The acceptance tests of issue #19. They do not hold yet: in about half the sessions AEC3 does
+# not converge in these rooms (its output, AGC included, as loud as its input) and the gate
+# behind it cannot tell that residual from the user (bench_echo: 3 of 6 cases clean, 2 of 6
+# here when last run). Run them with AVATAR_DESKTOP_ECHO_ACCEPTANCE=1; CI runs bench_echo's
+# smoke meanwhile.
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not os.environ.get("AVATAR_DESKTOP_ECHO_ACCEPTANCE"),
+        reason="echo cancellation does not hold in the simulated rooms yet (#19)",
+    ),
+]
+
+CASES = [room.with_coupling(c) for room in ROOMS for c in (-12.0, 0.0)]
+
+
+@pytest.mark.parametrize("spec", CASES, ids=lambda s: s.label)
+async def test_the_avatar_is_not_heard_but_the_user_talking_over_it_is(
+    rig: RigHandle, pulse: Pulse, spec: RoomSpec
+) -> None:
+    case = await run_case(rig, pulse, spec)
+    print("\n", case.row())
+    assert case.false_starts == 0 and case.false_segments == 0, case.row()
+    assert case.erle_db is not None and case.erle_db >= 15, case.row()
+    assert case.barge_in_heard_s is not None and case.barge_in_heard_s <= 0.5, case.row()
+    assert case.avatar_interrupted, case.row()
+    assert case.true_segments == 1, case.row()
+
+
+@pytest.mark.timeout(480)
+async def test_five_minutes_of_answers_in_a_loud_kitchen_hear_no_false_turn(
+    rig: RigHandle, pulse: Pulse
+) -> None:
+    case = await run_answers(rig, pulse, KITCHEN.with_coupling(0.0), seconds=300, every_s=20)
+    print("\n", case.row())
+    assert case.false_starts == 0 and case.false_segments == 0, case.row()
