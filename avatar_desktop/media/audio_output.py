@@ -148,6 +148,7 @@ class SpeakerOutput:
     ) -> None:
         self.buffer = buffer
         self._played = played
+        self.output_delay_ms: float | None = None  # a block's wait for the DAC, smoothed
         try:
             import sounddevice as sd
         except OSError as exc:  # "PortAudio library not found"
@@ -168,10 +169,13 @@ class SpeakerOutput:
 
     def _callback(self, outdata: Any, frames: int, stamps: Any, status: Any) -> None:
         self.buffer.read_into(outdata[:, 0])
+        ahead = stamps.outputBufferDacTime - stamps.currentTime
+        known = 0 <= ahead < 1.0
+        if known:
+            last = self.output_delay_ms
+            self.output_delay_ms = ahead * 1000 if last is None else 0.95 * last + 50 * ahead
         if self._played is not None:
-            ahead = stamps.outputBufferDacTime - stamps.currentTime
-            rendered_at = time.monotonic() + ahead if 0 <= ahead < 1.0 else None
-            self._played(outdata[:, 0].copy(), rendered_at)
+            self._played(outdata[:, 0].copy(), time.monotonic() + ahead if known else None)
 
     @property
     def latency_ms(self) -> int:

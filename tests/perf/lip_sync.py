@@ -149,4 +149,5 @@ async def measure_lip_sync(rig: RigHandle, pulse: Pulse, seconds: float) -> dict
             media1.get("playout_dropped_samples", 0) - media0.get("playout_dropped_samples", 0)
         ),
         "playout_rate_ratio": media1.get("playout_rate_ratio"),
+        "picture_hold_ms": media1.get("picture_hold_ms"),
     }

@@ -25,6 +25,7 @@ from ..microphone import Microphone, MicrophoneUnavailable, ProcessingOptions
 from ..recording.recorder import Recorder
 from ..thread_bridge import ThreadToLoop
 from .frame_scaler import FrameScaler
+from .lip_sync import PictureDelay
 from .protocol import b64
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class RoomSession:
         self._last_frame_at: float | None = None
         self._stalled = False
         self.scaler: FrameScaler | None = None
+        self.picture_delay = PictureDelay()
+        self._closing = False
 
     def emit(self, event: dict[str, Any]) -> None:
         """Every event of this room says which connection it belongs to."""
@@ -149,10 +152,16 @@ class RoomSession:
     async def _read_video(self, track: rtc.Track) -> None:
         stream = rtc.VideoStream(track, capacity=1)
         scaler = self.scaler = FrameScaler(self.frames)
+        loop = asyncio.get_running_loop()
         try:
             async for event in stream:
                 frame = event.frame
-                scaler.write(frame, time.time_ns() // 1000)
+                received_us = time.time_ns() // 1000
+                hold_ms = self.picture_delay.update(self._voice_path_ms())
+                if hold_ms < 1.0:
+                    scaler.write(frame, received_us)
+                else:
+                    loop.call_later(hold_ms / 1000, self._show, scaler, frame, received_us)
                 if self.recorder is not None:
                     self._record(frame)
                 self._frames_in_window += 1
@@ -167,6 +176,18 @@ class RoomSession:
                     )
         finally:
             await stream.aclose()
+
+    def _voice_path_ms(self) -> float | None:
+        """How long a sample arriving now takes to reach the speaker (None: no speaker)."""
+        speaker = self._speaker
+        if speaker is None or speaker.output_delay_ms is None:
+            return None
+        return self.jitter.stats.depth_ms + speaker.output_delay_ms
+
+    def _show(self, scaler: FrameScaler, frame: rtc.VideoFrame, received_us: int) -> None:
+        """A held frame's time has come (unless its room has gone meanwhile)."""
+        if scaler is self.scaler and not self._closing:
+            scaler.write(frame, received_us)
 
     def _record(self, frame: rtc.VideoFrame) -> None:
         assert self.recorder is not None
@@ -380,6 +401,7 @@ class RoomSession:
                     "playout_blocks_played": self.jitter.stats.frames_played,
                     "playout_discarded_before_start": self.jitter.stats.discarded_before_start,
                     "playout_depth_ms": round(self.jitter.stats.depth_ms, 1),
+                    "picture_hold_ms": round(self.picture_delay.hold_ms, 1),
                     **self._scaler_stats(),
                 }
             )
@@ -395,6 +417,7 @@ class RoomSession:
         await self.room.local_participant.publish_data(data, reliable=True, topic=topic)
 
     async def close(self) -> None:
+        self._closing = True
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

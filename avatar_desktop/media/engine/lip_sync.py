@@ -1,0 +1,33 @@
+"""Keeps the avatar's lips with its voice: the picture is held back by as long as the voice
+takes from arrival to the speaker (the playout buffer plus the sound card's own delay, from
+PortAudio's DAC timestamps), less what the picture takes on its own way to the screen.
+
+Picture and voice arrive in step (measured: the recording, which takes both on arrival, has the
+rig's markers within ±11 ms); unheld, the voice trailed the lips by 75 ms (p50, 90 ms p95), past
+the 40 ms a viewer tolerates. The hold moves by at most 1 ms a frame, so held frames never
+overtake one another and a changing delay is not seen as judder.
+"""
+
+from __future__ import annotations
+
+# Scaling in the engine, the view's pull (a 60 Hz timer: 8 ms on average) and the paint.
+PICTURE_PATH_MS = 10.0
+MAX_HOLD_MS = 300.0
+STEP_MS = 1.0
+
+
+class PictureDelay:
+    def __init__(self) -> None:
+        self.hold_ms = 0.0
+        self._started = False
+
+    def update(self, voice_path_ms: float | None) -> float:
+        """The hold for the frame that just arrived, given the voice's path now (None: no
+        voice is played, nothing to wait for)."""
+        target = 0.0 if voice_path_ms is None else voice_path_ms - PICTURE_PATH_MS
+        target = min(MAX_HOLD_MS, max(0.0, target))
+        if not self._started:
+            self._started, self.hold_ms = True, target
+        else:
+            self.hold_ms += min(STEP_MS, max(-STEP_MS, target - self.hold_ms))
+        return self.hold_ms

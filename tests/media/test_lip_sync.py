@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from avatar_desktop.media.engine.lip_sync import MAX_HOLD_MS, PICTURE_PATH_MS, PictureDelay
+
+
+def test_the_picture_waits_for_the_voice_less_its_own_path() -> None:
+    delay = PictureDelay()
+    assert delay.update(70.0) == 70.0 - PICTURE_PATH_MS  # the first frame: at once
+
+
+def test_the_hold_moves_a_millisecond_a_frame_so_frames_keep_their_order() -> None:
+    delay = PictureDelay()
+    delay.update(50.0)
+    holds = [delay.update(150.0) for _ in range(5)]
+    assert holds == [41.0, 42.0, 43.0, 44.0, 45.0]
+
+
+def test_no_voice_no_hold_and_never_past_the_cap() -> None:
+    delay = PictureDelay()
+    assert delay.update(None) == 0.0
+    other = PictureDelay()
+    assert other.update(5_000.0) == MAX_HOLD_MS
+    assert PictureDelay().update(3.0) == 0.0  # a voice faster than the picture: no hold
