@@ -202,14 +202,15 @@ def converse(running: App, messages: list[str], shot: Path | None) -> None:
     """Sends each message once the previous answer has begun; grabs while the avatar speaks
     the last answer (its pill on the picture, the reply time on its bubble)."""
     offset = running.wait_for("→ live", 90)
-    settle(2.5)  # the first frames painted, the message box focused
-    for number, message in enumerate(messages):
-        if number:
-            settle(1.5)  # the rig's counters have seen the answer begin
-            avatar_silent(60)  # a question asked over an answer would wait for it to end
-            settle(0.8)
+    settle(2.5)  # the first frames painted, the message box focused, the greeting begun
+    for message in messages:
+        # A question asked over the greeting or an answer waits for it to end: its reply time
+        # would count that wait.
+        avatar_silent(60)
+        settle(0.8)
         running.type_and_send(message)
         offset = running.wait_for("reply latency", 30, offset) + 1
+        settle(1.5)  # the rig's counters have seen the answer begin
     settle(1.2)
     if shot is not None:
         running.grab(shot)
