@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -65,15 +67,29 @@ class DemoRig:
 
     async def stop(self) -> None:
         """Closes the lifeline (the rig stops its avatars and server, on every OS); kills the
-        rig if it has not ended within 15 s."""
+        rig if it has not ended within 15 s, or at once while it is still starting: a first
+        run's build of LiveKit's server needs no clean end (and the rig cannot hear its
+        lifeline before the build is over)."""
         proc = self._proc
         if proc is None or proc.returncode is not None:
             return
         if proc.stdin is not None:
             proc.stdin.close()
-        try:
-            await asyncio.wait_for(proc.wait(), 15)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+        if self.base_url:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 15)
+        if proc.returncode is None:
+            _kill_with_its_children(proc.pid)
+        # asyncio's wait() also waits for the rig's pipes to close, which a child it left
+        # behind could hold open: bounded (its exit status is known by then).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), 5)
+
+
+def _kill_with_its_children(pid: int) -> None:
+    """The rig leads its own process group (``start_new_session``): a build it runs goes too."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if hasattr(os, "killpg"):
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGTERM)  # Windows: TerminateProcess

@@ -56,10 +56,10 @@ def test_espeak_gives_phonemes_across_the_audio(
     assert 0.6 * duration_ms < positions[-1] <= duration_ms + 20
     track = VisemeTrack.from_phonemes(speech.phonemes)
     assert {"open", "round"} <= set(track.visemes) or {"open", "wide"} <= set(track.visemes)
-    # the same text, the same mouth (espeak-ng's timing may wobble by a sample or two)
+    # the same text, the same mouth (espeak-ng's timing wobbles: 8 ms seen in CI)
     again = VisemeTrack.from_phonemes(synth.speak(text, language).phonemes)
     assert again.visemes == track.visemes
-    assert max(abs(a - b) for a, b in zip(again.starts_ms, track.starts_ms, strict=True)) <= 5
+    assert max(abs(a - b) for a, b in zip(again.starts_ms, track.starts_ms, strict=True)) <= 20
 
 
 def test_the_voice_plays_the_visemes_with_the_samples(synth: SpeechSynthesizer) -> None:
