@@ -215,7 +215,14 @@ async def test_the_transcript_holds_both_sides_and_filters_by_time(rig: RigHandl
             await probe.send({"event_type": "avatar.speak_response", "text": "Who are you?"})
             await probe.wait_for_event("avatar.speak_started")
             assert probe.senders == {f"liveavatar-agent-{session_id}"}  # events: the agent's
-            data = (await http.get(transcript, headers=key(rig))).json()["data"]
+            # The avatar's line reaches the transcript a moment after its event reaches the
+            # room (another path: the avatar's report to the rig), as a real service's may.
+            async with asyncio.timeout(10):
+                while True:
+                    data = (await http.get(transcript, headers=key(rig))).json()["data"]
+                    if len(data["transcript_data"]) >= 2:
+                        break
+                    await asyncio.sleep(0.1)
             lines = data["transcript_data"]
             assert [(x["role"], x["transcript"]) for x in lines] == [
                 ("user", "Who are you?"), ("avatar", reply_to("Who are you?")[0])]  # fmt: skip
