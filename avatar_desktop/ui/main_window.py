@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         bridge.journal_entry.connect(self._on_journal)
         bridge.avatar_event.connect(self._on_avatar_event)
         bridge.devices_changed.connect(self.voice.set_devices)
+        bridge.recording_changed.connect(self.recording.show_state)
         self.bridge = bridge
 
         self._clock = QTimer(self)

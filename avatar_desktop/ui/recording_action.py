@@ -53,7 +53,6 @@ class RecordingAction(QObject):
         self.indicator = QLabel()
         self.indicator.setObjectName("recordingIndicator")
         self.indicator.hide()
-        controller.subscribe(self._on_controller)
 
     def _toggled(self, on: bool) -> None:
         task = asyncio.get_event_loop().create_task(self._apply(on))  # as the window does
@@ -78,11 +77,8 @@ class RecordingAction(QObject):
             self.action.blockSignals(False)
             self._show(_tr("Could not record: {0}").format(exc))
 
-    def _on_controller(self, kind: str, payload: Any) -> None:
-        if kind == "recording" and isinstance(payload, RecordingState):
-            self.show_state(payload)
-
     def show_state(self, state: RecordingState) -> None:
+        """The controller's recording, as the window's SessionBridge passes it on."""
         if state.active:
             self.indicator.setText(
                 "● "

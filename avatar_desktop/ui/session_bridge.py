@@ -18,6 +18,7 @@ class SessionBridge(QObject):
     journal_entry = Signal(object)  # JournalEntry
     transcript_changed = Signal(object, bool)  # TranscriptLine, is_new
     devices_changed = Signal(object)  # {"inputs": [...], "outputs": [...]}
+    recording_changed = Signal(object)  # RecordingState
 
     def __init__(self, controller: SessionController, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +33,7 @@ class SessionBridge(QObject):
             "avatar_event": self.avatar_event,
             "journal": self.journal_entry,
             "devices": self.devices_changed,
+            "recording": self.recording_changed,
         }.get(kind)
         if signal is not None:
             signal.emit(payload)
