@@ -204,7 +204,7 @@ def test_push_to_talk_and_device_choice_from_the_voice_bar(
     sid = ui.controller.grant.session_id if ui.controller.grant else ""
     # Switched on mid-session, push-to-talk gates the microphone only: the session was created
     # in conversation mode, which refuses the service's push-to-talk commands.
-    QTest.qWait(1000)  # with the app's loop running: anything sent has arrived by now
+    ui.run(asyncio.sleep(1.0))  # the app's loop, not qWait: anything sent has arrived
     commands = rig.session(sid)["avatar"]["commands_received"]
     assert not any("push_to_talk" in name for name in commands), commands
     # A device picked in the list is used at once, in the same session.

@@ -25,7 +25,7 @@ def test_a_recording_from_the_window_plays_with_the_conversation(
     window.recording.folder = tmp_path
     go_live(ui)
     window.activateWindow()  # keys go to the active window (no window manager under Xvfb)
-    assert QTest.qWaitForWindowActive(window)
+    ui.until(window.isActiveWindow, 5)  # not qWait*: only the app's loop may run its tasks
     QTest.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     ui.until(lambda: window.recording.action.isChecked(), 5)
     ui.until(lambda: ui.controller.recording.state.active, 10)
