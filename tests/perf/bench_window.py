@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import psutil
 import qasync
 from PySide6.QtWidgets import QApplication
@@ -46,8 +45,9 @@ from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.session_controller import SessionController
 from avatar_desktop.core.session_state import SessionState
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
-from avatar_desktop.rig.avatar.stamp import latency_us, read_stamp
+from avatar_desktop.rig.avatar.stamp import latency_us
 from avatar_desktop.ui.main_window import MainWindow
+from tests.perf.frame_stamps import painted_stamp
 from tests.perf.lip_sync import measure_lip_sync
 from tests.perf.report import percentile, write_report
 from tests.pulse_harness import running_pulse
@@ -74,9 +74,7 @@ class StampedSource:
         frame = self.engines.latest()
         if frame is not None and self.recording:
             began = time.thread_time()
-            rows = np.frombuffer(frame.pixels, np.uint8).reshape(frame.height, frame.stride)
-            band = np.ascontiguousarray(rows[: frame.height // 20 + 2, : frame.width * 4 : 4])
-            stamp = read_stamp(np.vstack([band, np.zeros_like(band)]))
+            stamp = painted_stamp(frame)
             if stamp is not None:
                 self.numbers.append(stamp.frame_number)
                 self.sent_to_pulled_ms.append(latency_us(stamp, time.time_ns() // 1000) / 1000)

@@ -17,8 +17,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from avatar_desktop.app import EngineHolder
 from avatar_desktop.core.media_port import Frame
 from avatar_desktop.core.provider_port import SessionSettings
@@ -26,9 +24,10 @@ from avatar_desktop.core.session_controller import SessionController
 from avatar_desktop.core.session_state import SessionState
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar import brain
-from avatar_desktop.rig.avatar.stamp import latency_us, read_stamp
+from avatar_desktop.rig.avatar.stamp import latency_us
 from avatar_desktop.rig.avatar.sync_marker import find_tones
 from avatar_desktop.ui.main_window import MainWindow
+from tests.perf.frame_stamps import painted_stamp
 from tests.perf.report import percentile
 from tests.pulse_harness import RATE, Pulse
 from tests.rig_harness import RigHandle
@@ -58,9 +57,7 @@ class MarkerSource:
         frame = self.engines.latest()
         if frame is not None and self.recording:
             now = time.time()
-            rows = np.frombuffer(frame.pixels, np.uint8).reshape(frame.height, frame.stride)
-            band = np.ascontiguousarray(rows[: frame.height // 20 + 2, : frame.width * 4 : 4])
-            stamp = read_stamp(np.vstack([band, np.zeros_like(band)]))
+            stamp = painted_stamp(frame)
             if stamp is not None and stamp.marker and stamp.frame_number not in self.markers:
                 late = latency_us(stamp, time.time_ns() // 1000) / 1e6
                 self.markers[stamp.frame_number] = Marker(stamp.frame_number, now, now - late)
