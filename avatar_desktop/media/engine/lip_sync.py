@@ -1,11 +1,12 @@
 """Keeps the avatar's lips with its voice: the picture is held back by as long as the voice
 takes from arrival to the speaker (the playout buffer plus the sound card's own delay, from
-PortAudio's DAC timestamps), less what the picture takes on its own way to the screen.
+PortAudio's DAC timestamps) and by how much later than the picture the receiver let the voice
+out (receiver_skew.py), less what the picture takes on its own way to the screen.
 
-Picture and voice arrive in step (measured: the recording, which takes both on arrival, has the
-rig's markers within ±11 ms); unheld, the voice trailed the lips by 75 ms (p50, 90 ms p95), past
-the 40 ms a viewer tolerates. The hold moves by at most 1 ms a frame, so held frames never
-overtake one another and a changing delay is not seen as judder.
+Unheld, the voice trailed the lips by 75 ms (p50, 90 ms p95), past the 40 ms a viewer
+tolerates. The hold moves by at most 1 ms a frame, so held frames never overtake one another and
+a changing delay is not seen as judder. A recording uses the same slewing with no path of its
+own and a hold that may be negative (a file's timestamps can move the picture earlier).
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ STEP_MS = 1.0
 
 
 class PictureDelay:
-    def __init__(self) -> None:
+    def __init__(self, picture_path_ms: float = PICTURE_PATH_MS, floor_ms: float = 0.0) -> None:
         self.hold_ms = 0.0
+        self._path_ms = picture_path_ms
+        self._floor_ms = floor_ms
         self._started = False
 
     def update(self, voice_path_ms: float | None) -> float:
         """The hold for the frame that just arrived, given the voice's path now (None: no
         voice is played, nothing to wait for)."""
-        target = 0.0 if voice_path_ms is None else voice_path_ms - PICTURE_PATH_MS
-        target = min(MAX_HOLD_MS, max(0.0, target))
+        target = 0.0 if voice_path_ms is None else voice_path_ms - self._path_ms
+        target = min(MAX_HOLD_MS, max(self._floor_ms, target))
         if not self._started:
             self._started, self.hold_ms = True, target
         else:

@@ -27,6 +27,7 @@ from ..thread_bridge import ThreadToLoop
 from .frame_scaler import FrameScaler
 from .lip_sync import PictureDelay
 from .protocol import b64
+from .receiver_skew import MIN_SKEW_MS, ReceiverSkew, inbound_totals
 
 log = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], None]
@@ -66,6 +67,9 @@ class RoomSession:
         self._stalled = False
         self.scaler: FrameScaler | None = None
         self.picture_delay = PictureDelay()
+        self.receiver_skew = ReceiverSkew()
+        # The file has no speaker in its way: only the receiver's skew is evened out there.
+        self.recording_delay = PictureDelay(picture_path_ms=0.0, floor_ms=MIN_SKEW_MS)
         self._closing = False
 
     def emit(self, event: dict[str, Any]) -> None:
@@ -163,7 +167,8 @@ class RoomSession:
                 else:
                     loop.call_later(hold_ms / 1000, self._show, scaler, frame, received_us)
                 if self.recorder is not None:
-                    self._record(frame)
+                    hold_ms = self.recording_delay.update(self.receiver_skew.skew_ms)
+                    self._record(frame, hold_ms, event.timestamp_us)
                 self._frames_in_window += 1
                 self._last_frame_at = time.monotonic()
                 if self._stalled:
@@ -182,18 +187,22 @@ class RoomSession:
         speaker = self._speaker
         if speaker is None or speaker.output_delay_ms is None:
             return None
-        return self.jitter.stats.depth_ms + speaker.output_delay_ms
+        return self.receiver_skew.skew_ms + self.jitter.stats.depth_ms + speaker.output_delay_ms
 
     def _show(self, scaler: FrameScaler, frame: rtc.VideoFrame, received_us: int) -> None:
         """A held frame's time has come (unless its room has gone meanwhile)."""
         if scaler is self.scaler and not self._closing:
             scaler.write(frame, received_us)
 
-    def _record(self, frame: rtc.VideoFrame) -> None:
+    def _record(self, frame: rtc.VideoFrame, hold_ms: float, render_time_us: int) -> None:
+        """Into the file at the frame's render time: WebRTC's, on the monotonic clock (checked
+        on the rig: within 10 ms of arrival on a quiet machine), so a starved loop that
+        delivers frames late does not put them late in the file."""
         assert self.recorder is not None
         if frame.type != rtc.VideoBufferType.I420:
             frame = frame.convert(rtc.VideoBufferType.I420)
-        self.recorder.video(frame.data, frame.width, frame.height)
+        due = render_time_us / 1e6 if render_time_us > 0 else None
+        self.recorder.video(frame.data, frame.width, frame.height, hold_ms / 1000, due)
 
     async def start_microphone(self, device: int | str | None, quiet: bool = False) -> None:
         """Captures from ``device`` and publishes the microphone track (once); says so when
@@ -356,7 +365,9 @@ class RoomSession:
             rtt_ms = None
             with contextlib.suppress(Exception):
                 stats = await self.room.get_rtc_stats()
-                for entry in list(stats.subscriber_stats) + list(stats.publisher_stats):
+                entries = list(stats.subscriber_stats) + list(stats.publisher_stats)
+                self.receiver_skew.update(inbound_totals(entries))
+                for entry in entries:
                     if entry.WhichOneof("stats") != "candidate_pair":
                         continue
                     pair = entry.candidate_pair.candidate_pair
@@ -402,6 +413,9 @@ class RoomSession:
                     "playout_discarded_before_start": self.jitter.stats.discarded_before_start,
                     "playout_depth_ms": round(self.jitter.stats.depth_ms, 1),
                     "picture_hold_ms": round(self.picture_delay.hold_ms, 1),
+                    "receiver_skew_ms": round(self.receiver_skew.skew_ms, 1),
+                    "jitter_buffer_audio_ms": _rounded(self.receiver_skew.audio_ms),
+                    "jitter_buffer_video_ms": _rounded(self.receiver_skew.video_ms),
                     **self._scaler_stats(),
                 }
             )
@@ -431,6 +445,10 @@ class RoomSession:
         if self._speaker is not None:
             self._speaker.close()
             self._speaker = None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def _percentiles(name: str, values: list[float]) -> dict[str, float]:

@@ -3,8 +3,11 @@ voice, and the transcript as a 3GPP timed-text (``mov_text``) subtitle track.
 
 Fragmented (an empty ``moov`` up front, a ``moof`` per keyframe, a keyframe a second), so a file
 cut off at any point — the app killed, the machine off — plays up to its last second. Times are
-seconds on the caller's clock from when the writer was opened: a stretch with nothing (a link
-that dropped) stays a gap in the picture and silence in the sound, not a shorter file.
+seconds on the caller's clock; the file's zero is ``origin_s``, the first frame's time: a
+fragmented MP4 has no edit list, so each track starts at 0 whatever its first timestamp (checked:
+a first frame written at 0.5 s decodes at 0.0), and the sound is made to start there too. A
+stretch with nothing (a link that dropped) stays a gap in the picture and silence in the sound,
+not a shorter file.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import numpy.typing as npt
 SAMPLE_RATE = 48_000
 _MS = fractions.Fraction(1, 1000)
 _AUDIO_TB = fractions.Fraction(1, SAMPLE_RATE)
-_GAP_S = 0.2  # audio this far behind the clock is a gap: filled with silence
+_GAP_S = 0.2  # audio this far behind the clock may be a gap: filled with silence
+_SETTLE_S = 0.3  # how long late audio is held to tell a gap from a burst
 _SILENCE_BLOCK = SAMPLE_RATE // 100
-# The AAC encoder starts with 1024 samples of its own (priming). A fragmented MP4 has no edit
-# list to tell players to skip them (checked: none written, FFmpeg decodes them at time 0), so
-# every player plays the voice 21.3 ms late: the picture is put that much later to match.
-_AAC_PRIMING_S = 1024 / SAMPLE_RATE
+# The AAC encoder starts with 1024 samples of its own (priming). With no edit list to tell
+# players to skip them (FFmpeg decodes them at time 0) every player would play the voice 21.3 ms
+# late, so they stand in for the first 21.3 ms of sound: what arrived then is left out. (The
+# first audio packet, the priming, is at 0 and the first frame at 0: see ``_encode_audio``.)
+_AAC_PRIMING_SAMPLES = 1024
 # mov_text's encoder wants an ASS header to open, though the track carries plain text.
 _ASS_HEADER = (
     b"[Script Info]\nScriptType: v4.00+\nPlayResX: 384\nPlayResY: 288\n\n[V4+ Styles]\n"
@@ -47,8 +52,11 @@ def fit_720p(width: int, height: int) -> tuple[int, int]:
 class Mp4Writer:
     """One recording file. Not thread-safe: one thread feeds it (the recorder's)."""
 
-    def __init__(self, path: Path, width: int, height: int, *, fps: int = 30) -> None:
+    def __init__(
+        self, path: Path, width: int, height: int, *, fps: int = 30, origin_s: float = 0.0
+    ) -> None:
         self.path = path
+        self._origin_s = origin_s
         self.width, self.height = width, height
         self._container = av.open(
             str(path),
@@ -83,6 +91,7 @@ class Mp4Writer:
         self._subtitles = subtitles
         self._last_video_ms = -1
         self._samples_written = 0
+        self._pending: list[tuple[npt.NDArray[np.int16], float]] = []
         self._last_cue_end_ms = 0
         self.frames_written = 0
         self.cues_written = 0
@@ -97,7 +106,7 @@ class Mp4Writer:
         frame = av.VideoFrame.from_ndarray(planes.reshape(height * 3 // 2, width), "yuv420p")
         if (width, height) != (self.width, self.height):
             frame = frame.reformat(self.width, self.height)
-        pts = max(round((at_s + _AAC_PRIMING_S) * 1000), self._last_video_ms + 1)
+        pts = max(round((at_s - self._origin_s) * 1000), self._last_video_ms + 1)
         self._last_video_ms = pts
         frame.pts, frame.time_base = pts, _MS
         self._container.mux(self._video.encode(frame))
@@ -105,21 +114,58 @@ class Mp4Writer:
 
     # -- sound -----------------------------------------------------------------------------
     def write_audio(self, samples: npt.NDArray[np.int16], at_s: float) -> None:
-        """48 kHz mono samples whose first one was heard at ``at_s``; a stretch the clock has
-        run ahead of the sound by more than 0.2 s (nothing came) is filled with silence."""
-        behind = round(at_s * SAMPLE_RATE) - self._samples_written
+        """48 kHz mono samples whose first one was heard at ``at_s``. Sound from before the
+        file's zero (and its priming) is left out. Sound that comes more than 0.2 s after its
+        place is held for 0.3 s before it is placed: a burst that catches up (the engine was
+        starved and is handing over what queued) goes on where the sound was; a stretch with
+        nothing (the link dropped) becomes silence."""
+        if self._pending:
+            self._pending.append((samples, at_s))
+            if at_s - self._pending[0][1] >= _SETTLE_S:
+                self._settle()
+            return
+        due = self._due(at_s)
+        if self._samples_written == 0 and due < 0:
+            samples = samples[-due:]
+            if samples.size == 0:
+                return
+            due = 0
+        if due - self._samples_written > _GAP_S * SAMPLE_RATE:
+            self._pending.append((samples, at_s))
+            return
+        self._encode_audio(samples)
+
+    def _due(self, at_s: float) -> int:
+        """Where in the sound a sample heard at ``at_s`` belongs."""
+        return round((at_s - self._origin_s) * SAMPLE_RATE) - _AAC_PRIMING_SAMPLES
+
+    def _settle(self) -> None:
+        """Places the held sound: where its earliest-arriving block says the run began (a block
+        can come late, never early), after silence if that is past a gap."""
+        before, start = 0, None
+        for samples, at_s in self._pending:
+            begins = self._due(at_s) - before
+            start = begins if start is None else min(start, begins)
+            before += samples.size
+        behind = (start or 0) - self._samples_written
         if behind > _GAP_S * SAMPLE_RATE:
             self.silence_filled_s += behind / SAMPLE_RATE
             silence = np.zeros(_SILENCE_BLOCK, np.int16)
             while behind > 0:
                 self._encode_audio(silence[: min(behind, silence.size)])
                 behind -= _SILENCE_BLOCK
-        self._encode_audio(samples)
+        for samples, _ in self._pending:
+            self._encode_audio(samples)
+        self._pending.clear()
 
     def _encode_audio(self, samples: npt.NDArray[np.int16]) -> None:
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
-        frame.pts, frame.time_base = self._samples_written, _AUDIO_TB
+        # Counted from the priming's end, so the encoder's first packet (the priming) is at 0:
+        # a negative one would make the muxer shift every track by it, or not, depending on
+        # which track's packet came first.
+        frame.pts = self._samples_written + _AAC_PRIMING_SAMPLES
+        frame.time_base = _AUDIO_TB
         self._samples_written += samples.size
         self._container.mux(self._audio.encode(frame))
 
@@ -127,8 +173,8 @@ class Mp4Writer:
     def write_cue(self, text: str, start_s: float, end_s: float) -> None:
         """A subtitle shown from ``start_s`` to ``end_s``; cues never overlap (a cue that starts
         before the previous one ended starts when it ends)."""
-        start_ms = max(round(start_s * 1000), self._last_cue_end_ms)
-        end_ms = max(round(end_s * 1000), start_ms + 1)
+        start_ms = max(round((start_s - self._origin_s) * 1000), self._last_cue_end_ms)
+        end_ms = max(round((end_s - self._origin_s) * 1000), start_ms + 1)
         body = text.encode()[:65_000]
         packet = av.Packet(struct.pack(">H", len(body)) + body)
         packet.stream = self._subtitles
@@ -141,7 +187,8 @@ class Mp4Writer:
 
     @property
     def seconds(self) -> float:
-        return max(self._last_video_ms / 1000, self._samples_written / SAMPLE_RATE)
+        heard = (self._samples_written + _AAC_PRIMING_SAMPLES) / SAMPLE_RATE
+        return max(self._last_video_ms / 1000, heard)
 
     def close(self) -> None:
         """Flushes both encoders and ends the file (idempotent)."""
@@ -149,6 +196,8 @@ class Mp4Writer:
             return
         self._closed = True
         try:
+            if self._pending:
+                self._settle()
             self._container.mux(self._video.encode(None))
             self._container.mux(self._audio.encode(None))
         finally:

@@ -4,8 +4,9 @@ live view never waits on the encoder.
 
 The engine's side only enqueues. Frames are dropped (and counted) when the encoder falls more
 than half a second behind — the live view matters more than the file; sound is never dropped.
-Times are taken when the engine enqueues, on one monotonic clock, so picture and voice in the
-file keep the offset they had on arrival.
+Times are taken when the engine enqueues, on one monotonic clock; the engine moves each frame by
+how much later than the picture the receiver let the voice out (receiver_skew.py), so picture
+and voice captured at one instant sit at one instant in the file.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .mp4_writer import Mp4Writer, fit_720p
 log = logging.getLogger(__name__)
 _MAX_QUEUED_FRAMES = 15  # half a second at 30 fps
 _MAX_EARLY_AUDIO_S = 5.0  # sound kept while the first frame (the file's size) is awaited
+_MAX_RENDER_LEAD_S = 1.0  # a render time further from now than this is not believed
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,26 @@ class Recorder:
         self._thread.start()
 
     # -- fed from the engine's loop (cheap, never blocks) ------------------------------------
-    def video(self, i420: bytes | memoryview, width: int, height: int) -> None:
+    def video(
+        self,
+        i420: bytes | memoryview,
+        width: int,
+        height: int,
+        hold_s: float = 0.0,
+        due_at: float | None = None,
+    ) -> None:
+        """A frame due at ``due_at`` on the recorder's clock (its render time from the
+        receiver, which a starved engine loop does not delay; None: now), put ``hold_s`` later
+        in the file (earlier if negative)."""
         with self._lock:
             if self._frames_queued >= _MAX_QUEUED_FRAMES:
                 self.frames_dropped += 1
                 return
             self._frames_queued += 1
-        self._queue.put(_Video(bytes(i420), width, height, self._clock() - self._started))
+        now = self._clock()
+        due = now if due_at is None or abs(due_at - now) > _MAX_RENDER_LEAD_S else due_at
+        at = due - self._started + hold_s
+        self._queue.put(_Video(bytes(i420), width, height, at))
 
     def audio(self, samples: npt.NDArray[np.int16]) -> None:
         self._queue.put(_Audio(samples.copy(), self._clock() - self._started))
@@ -147,7 +162,7 @@ class Recorder:
         if isinstance(item, _Video):
             with self._lock:
                 self._frames_queued -= 1
-            writer = self._writer or self._open(item.width, item.height)
+            writer = self._writer or self._open(item.width, item.height, item.at)
             writer.write_video(item.i420, item.width, item.height, item.at)
         elif isinstance(item, _Audio):
             if self._writer is None:
@@ -161,9 +176,9 @@ class Recorder:
         elif self._writer is not None:
             self._writer.write_cue(item.text, item.start, item.end)
 
-    def _open(self, width: int, height: int) -> Mp4Writer:
+    def _open(self, width: int, height: int, first_at: float) -> Mp4Writer:
         size = fit_720p(width, height) if self.quality == "720p" else (width & ~1, height & ~1)
-        self._writer = Mp4Writer(self.path, *size)
+        self._writer = Mp4Writer(self.path, *size, origin_s=first_at)
         for early in self._early_audio:
             self._writer.write_audio(early.samples, early.at)
         self._early_audio.clear()

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -81,6 +82,54 @@ def test_a_gap_in_what_arrives_stays_a_gap_in_one_file(tmp_path: Path) -> None:
     during_gap = got.audio[int(2.5 * SAMPLE_RATE) : int(4.5 * SAMPLE_RATE)]
     assert np.abs(during_gap).max() < 0.01  # silence where nothing came
     assert np.abs(got.audio[int(5.5 * SAMPLE_RATE) : int(6.5 * SAMPLE_RATE)]).max() > 0.1
+
+
+def test_a_sound_and_a_frame_of_one_instant_sit_at_one_instant_in_the_file(
+    tmp_path: Path,
+) -> None:
+    """Also when the sound began before the first frame: each track of a fragmented MP4 starts
+    at 0, and the AAC encoder's priming would put the voice 21.3 ms late."""
+    path = tmp_path / "sync.mp4"
+    writer = Mp4Writer(path, W, H, origin_s=0.5)
+    sound = np.zeros(3 * SAMPLE_RATE, np.int16)
+    sound[int(1.5 * SAMPLE_RATE) : int(1.51 * SAMPLE_RATE)] = 12_000  # a click at 1.5 s
+    for start in range(0, sound.size, 480):
+        writer.write_audio(sound[start : start + 480], start / SAMPLE_RATE)
+    for i in range(15, 90):  # the picture from 0.5 s, turning white at 1.5 s
+        planes = np.full(W * H * 3 // 2, 235 if i >= 45 else 16, np.uint8)
+        writer.write_video(planes.tobytes(), W, H, i / 30)
+    writer.write_cue("You: now", 1.5, 2.0)
+    writer.close()
+    with av.open(str(path)) as container:
+        white = next(
+            float(frame.time)
+            for frame in container.decode(container.streams.video[0])
+            if frame.time is not None and frame.to_ndarray()[0, 0] > 128
+        )
+    got = probe(path)
+    click = int(np.argmax(np.abs(got.audio) > 0.1)) / SAMPLE_RATE
+    assert abs(white - 1.0) < 0.002 and abs(click - 1.0) < 0.002, (white, click)
+    assert abs(got.cues[0][0] - 1.0) < 0.002
+
+
+def test_sound_handed_over_in_a_burst_after_a_stall_is_not_a_gap(tmp_path: Path) -> None:
+    """A starved engine hands 0.4 s of queued sound over at once: it goes on where the sound
+    was (a gap would put everything after it 0.4 s late), unlike a link that really dropped."""
+    path = tmp_path / "burst.mp4"
+    writer = Mp4Writer(path, W, H)
+    sound = np.zeros(4 * SAMPLE_RATE, np.int16)
+    sound[int(3.0 * SAMPLE_RATE) : int(3.01 * SAMPLE_RATE)] = 12_000  # a click at 3 s
+    for i in range(120):
+        writer.write_video(_frame(i), W, H, i / 30)
+    for start in range(0, sound.size, 480):
+        played = start / SAMPLE_RATE
+        arrived = 1.4 if 1.0 <= played < 1.4 else played  # stalled from 1.0 s to 1.4 s
+        writer.write_audio(sound[start : start + 480], arrived)
+    writer.close()
+    assert writer.silence_filled_s == 0
+    got = probe(path)
+    click = int(np.argmax(np.abs(got.audio) > 0.1)) / SAMPLE_RATE
+    assert abs(click - 3.0) < 0.002, click
 
 
 KILLED_WRITER = """

@@ -101,10 +101,11 @@ async def test_a_20_s_recording_plays_back_in_sync_with_its_subtitles(
     assert [text for _, _, text in got.cues] == ["Avatar: a long answer"]
     assert np.abs(got.audio).max() > 0.05  # the avatar's voice is in it
     assert len(offsets) >= 15  # a marker a second, found in both media
-    # A floor that catches a broken pipeline (the AAC priming uncorrected, a second off), not
-    # the ±40 ms goal: the file takes both media on arrival, and how far LiveKit delivers the
-    # voice behind the picture varies from run to run (p95 11 ms in one, 78 ms in another).
-    assert np.percentile(np.abs(offsets), 95) <= 150, offsets
+    # Lips and voice together (±40 ms) as a rule; single markers may stray further while the
+    # receiver's jitter buffer grows on a loaded machine and the picture is moved after it
+    # (1 ms a frame). bench_recording reports the p95.
+    assert abs(float(np.median(offsets))) <= 40, offsets
+    assert np.percentile(np.abs(offsets), 95) <= 80, offsets
 
 
 async def test_a_recording_across_a_cut_link_is_one_playable_file(
