@@ -22,6 +22,7 @@ import keyring.errors
 log = logging.getLogger(__name__)
 KEYRING_SERVICE = "avatar-desktop"
 BACKENDS = ("demo", "liveavatar", "heygen_streaming")
+RECORDING_QUALITIES = ("source", "720p")
 
 
 @dataclass
@@ -37,6 +38,9 @@ class AppSettings:
     first_frame_deadline_s: float = 30.0  # the avatar's join, in the same session (Timing)
     sandbox: bool = False
     start_on_open: bool = False  # a paid backend's session starts with the app only if chosen
+    recording_folder: str = ""  # empty: the Videos folder's "Avatar Desktop"
+    recording_quality: str = "source"  # or "720p"
+    record_microphone: bool = False  # the user's side of the conversation in the file too
 
     @classmethod
     def load(cls, store: Any) -> AppSettings:
@@ -55,6 +59,8 @@ class AppSettings:
             setattr(settings, f.name, value)
         if settings.backend not in BACKENDS:
             settings.backend = "demo"
+        if settings.recording_quality not in RECORDING_QUALITIES:
+            settings.recording_quality = "source"
         return settings
 
     def save(self, store: Any) -> None:

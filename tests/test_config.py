@@ -30,7 +30,9 @@ from avatar_desktop.config import (
 def test_settings_round_trip_through_qsettings(tmp_path: Path) -> None:
     store = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     chosen = AppSettings(backend="liveavatar", quality="very_high", sandbox=True,
-                         first_frame_deadline_s=7.5, avatar_id="a1", ui_language="es")  # fmt: skip
+                         first_frame_deadline_s=7.5, avatar_id="a1", ui_language="es",
+                         recording_folder="/tmp/rec", recording_quality="720p",
+                         record_microphone=True)  # fmt: skip
     chosen.save(store)
     store.sync()
     again = AppSettings.load(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
@@ -41,8 +43,9 @@ def test_garbage_settings_fall_back_to_defaults(tmp_path: Path) -> None:
     store = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     store.setValue("backend", "martian")
     store.setValue("first_frame_deadline_s", "soon")
+    store.setValue("recording_quality", "8k")
     loaded = AppSettings.load(store)
-    assert loaded.backend == "demo"
+    assert loaded.backend == "demo" and loaded.recording_quality == "source"
     assert loaded.first_frame_deadline_s == AppSettings().first_frame_deadline_s
 
 

@@ -242,9 +242,10 @@ class MediaPort(Protocol):
 
     async def send_data(self, data: bytes, topic: str) -> None: ...
 
-    async def start_recording(self, path: str, quality: str) -> None:
+    async def start_recording(self, path: str, quality: str, microphone: bool = False) -> None:
         """Records what the room brings to ``path`` (MP4) from now until ``stop_recording``,
-        across reconnects; ``quality``: ``source`` or ``720p``."""
+        across reconnects; ``quality``: ``source`` or ``720p``; ``microphone``: what the user's
+        microphone sends is mixed in."""
 
     async def add_recording_cue(self, text: str, start: float, end: float) -> None:
         """A subtitle for the recording; times on ``time.time()``'s clock."""

@@ -73,15 +73,22 @@ class ConversationRecording:
         return path
 
     async def start(
-        self, media: MediaPort, path: Path, quality: str, avatar_name: str, words: ExportWords
+        self,
+        media: MediaPort,
+        path: Path,
+        quality: str,
+        avatar_name: str,
+        words: ExportWords,
+        microphone: bool = False,
     ) -> None:
-        """Raises ``MediaCommandFailed`` / ``OSError`` (a folder that cannot be made)."""
+        """Raises ``MediaCommandFailed`` / ``OSError`` (a folder that cannot be made).
+        ``microphone``: what the user's microphone sends is recorded too."""
         if self.state.active:
             return
         if quality not in QUALITIES:
             raise ValueError(f"unknown recording quality {quality!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        await media.start_recording(str(path), quality)
+        await media.start_recording(str(path), quality, microphone)
         self._media, self._words, self._avatar_name = media, words, avatar_name
         self._started_at = self._clock()
         self._cued = {id(line) for line in self._conversation.lines}

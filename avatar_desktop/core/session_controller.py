@@ -182,7 +182,7 @@ class SessionController:
         )
         # What the user asked to record (folder, quality, avatar name, words), kept across
         # sessions: each session that goes live while it is set gets a file of its own.
-        self._recording_wanted: tuple[Path, str, ExportWords] | None = None
+        self._recording_wanted: tuple[Path, str, ExportWords, bool] | None = None
 
     # -- observing ------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[str, Any], None]) -> None:
@@ -276,11 +276,14 @@ class SessionController:
             self._media = None
         await self._tasks.cancel_all()
 
-    async def start_recording(self, folder: Path, quality: str, words: ExportWords) -> None:
+    async def start_recording(
+        self, folder: Path, quality: str, words: ExportWords, microphone: bool = False
+    ) -> None:
         """Records this session from now, and every later one until ``stop_recording``; when
         no session is live the recording begins when one is. Raises ``OSError`` (a folder that
-        cannot be made) or ``MediaCommandFailed``: the caller says so where the user asked."""
-        self._recording_wanted = (folder, quality, words)
+        cannot be made) or ``MediaCommandFailed``: the caller says so where the user asked.
+        ``microphone``: the user's side of the conversation is in the file too."""
+        self._recording_wanted = (folder, quality, words, microphone)
         if self.state is S.LIVE and self._media is not None:
             try:
                 await self._begin_recording()
@@ -296,10 +299,10 @@ class SessionController:
     async def _begin_recording(self) -> None:
         if self._recording_wanted is None or self._media is None or self.recording.state.active:
             return
-        folder, quality, words = self._recording_wanted
+        folder, quality, words, microphone = self._recording_wanted
         name = self.avatar_name or "avatar"
         path = self.recording.path_for(folder, name)
-        await self.recording.start(self._media, path, quality, name, words)
+        await self.recording.start(self._media, path, quality, name, words, microphone)
         self._log_event(f"recording to {path}")
 
     async def send_text(self, text: str, mode: TextMode) -> None:

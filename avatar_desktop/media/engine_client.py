@@ -249,8 +249,9 @@ class MediaEngine:
     async def disconnect(self) -> None:
         await self._request({"cmd": "disconnect"})
 
-    async def start_recording(self, path: str, quality: str) -> None:
-        await self._request({"cmd": "record_start", "path": path, "quality": quality})
+    async def start_recording(self, path: str, quality: str, microphone: bool = False) -> None:
+        command = {"cmd": "record_start", "path": path, "quality": quality}
+        await self._request({**command, "microphone": microphone})
 
     async def add_recording_cue(self, text: str, start: float, end: float) -> None:
         await self._request({"cmd": "record_cue", "text": text, "start": start, "end": end})

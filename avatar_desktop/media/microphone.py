@@ -17,7 +17,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,13 @@ WARMUP_S = 1.5
 MAX_BACKLOG_BLOCKS = 25
 REFERENCE_LOUD_RMS = 100.0  # about -50 dBFS
 MAX_STREAM_DELAY_MS = 500
+
+
+class FrameSink(Protocol):
+    """Where the processed blocks go: the published track's ``rtc.AudioSource``, or something
+    in front of it (the recording's tap)."""
+
+    async def capture_frame(self, frame: rtc.AudioFrame) -> None: ...
 
 
 class MicrophoneUnavailable(RuntimeError):
@@ -53,7 +60,7 @@ class Microphone:
 
     def __init__(
         self,
-        source: rtc.AudioSource,
+        source: FrameSink,
         options: ProcessingOptions,
         level: Callable[[float], None],
         device: int | str | None = None,

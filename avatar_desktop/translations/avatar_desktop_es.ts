@@ -473,6 +473,22 @@
       <translation>Iniciar una sesión al abrir la aplicación (consume créditos)</translation>
     </message>
     <message>
+      <source>Choose…</source>
+      <translation>Elegir…</translation>
+    </message>
+    <message>
+      <source>As the avatar's video</source>
+      <translation>Como el vídeo del avatar</translation>
+    </message>
+    <message>
+      <source>720p at most (smaller files)</source>
+      <translation>720p como máximo (archivos más pequeños)</translation>
+    </message>
+    <message>
+      <source>Record my microphone too (both sides)</source>
+      <translation>Grabar también mi micrófono (las dos partes)</translation>
+    </message>
+    <message>
       <source>Backend</source>
       <translation>Servicio</translation>
     </message>
@@ -511,6 +527,14 @@
     <message>
       <source>Video deadline</source>
       <translation>Plazo para el vídeo</translation>
+    </message>
+    <message>
+      <source>Recordings folder</source>
+      <translation>Carpeta de grabaciones</translation>
+    </message>
+    <message>
+      <source>Recording size</source>
+      <translation>Tamaño de la grabación</translation>
     </message>
     <message>
       <source>The environment variable wins over the keychain and over a key typed here, while {0} is set.</source>

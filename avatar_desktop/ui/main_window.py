@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
     def enable_settings(self, hooks: SettingsHooks) -> None:
         self._settings_hooks = hooks
         self.settings_action.setEnabled(True)
+        self.recording.configure(hooks.current()[0])
 
     def set_preparing(self, step: Preparation | None) -> None:
         """The step before any session (the offline demo coming up), or None when done."""
@@ -278,6 +279,7 @@ class MainWindow(QMainWindow):
         self, hooks: SettingsHooks, settings: AppSettings, key: str | None, this_run_only: bool
     ) -> None:
         outcome, where = await hooks.apply(settings, key, this_run_only)
+        self.recording.configure(settings)  # the next recording's; one running goes on as it is
         keychain = hooks.current()[1].keychain_available()
         message = {
             "applied": _tr("Settings saved."),

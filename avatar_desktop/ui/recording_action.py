@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from avatar_desktop.config import AppSettings
 from avatar_desktop.core.media_port import MediaCommandFailed
 from avatar_desktop.core.recording import RecordingState, default_folder
 from avatar_desktop.core.session_controller import SessionController
@@ -45,6 +46,7 @@ class RecordingAction(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.folder: Path | None = None  # None: the Videos folder's "Avatar Desktop"
         self.quality = "source"
+        self.microphone = False
         self.action = QAction(_tr("Record"), window)
         self.action.setCheckable(True)
         self.action.setShortcut(QKeySequence("Ctrl+R"))
@@ -53,6 +55,12 @@ class RecordingAction(QObject):
         self.indicator = QLabel()
         self.indicator.setObjectName("recordingIndicator")
         self.indicator.hide()
+
+    def configure(self, settings: AppSettings) -> None:
+        """Folder, size and microphone from the settings, for the recordings to come."""
+        self.folder = Path(settings.recording_folder) if settings.recording_folder else None
+        self.quality = settings.recording_quality
+        self.microphone = settings.record_microphone
 
     def _toggled(self, on: bool) -> None:
         task = asyncio.get_event_loop().create_task(self._apply(on))  # as the window does
@@ -65,7 +73,7 @@ class RecordingAction(QObject):
             if on:
                 words = ExportWords(user=_tr("You"), avatar=_tr("Avatar"), title="")
                 folder = self.folder or default_folder()
-                await controller.start_recording(folder, self.quality, words)
+                await controller.start_recording(folder, self.quality, words, self.microphone)
                 if not controller.recording.state.active:
                     self._show(_tr("Recording begins when the session is live."))
             else:

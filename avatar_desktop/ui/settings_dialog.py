@@ -1,6 +1,7 @@
 """Settings: backend, API key (to the OS keychain, or for this run only), avatar and voice from
-the backend's lists, quality, languages, the first-frame deadline. Changes apply at the next
-Start. The dialog says where the selected backend's key comes from; it never shows a key."""
+the backend's lists, quality, languages, the first-frame deadline, and where and how recordings
+are made. Changes apply at the next Start (a recording's, at the next recording). The dialog says
+where the selected backend's key comes from; it never shows a key."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QWidget,
 )
 
@@ -28,6 +32,7 @@ from avatar_desktop.config import (
     default_keys,
     environment_variable,
 )
+from avatar_desktop.core.recording import default_folder
 
 Choices = list[tuple[str, str]]  # (id, name)
 
@@ -143,6 +148,23 @@ class SettingsDialog(QDialog):
         self.sandbox.setChecked(settings.sandbox)
         self.start_on_open = QCheckBox(_tr("Start a session when the app opens (uses credits)"))
         self.start_on_open.setChecked(settings.start_on_open)
+        self.recording_folder = QLineEdit(settings.recording_folder)
+        self.recording_folder.setPlaceholderText(str(default_folder()))
+        self.choose_folder = QPushButton(_tr("Choose…"))
+        self.choose_folder.clicked.connect(self._choose_folder)
+        folder_row = QWidget()
+        folder_layout = QHBoxLayout(folder_row)
+        folder_layout.setContentsMargins(0, 0, 0, 0)
+        folder_layout.addWidget(self.recording_folder, 1)
+        folder_layout.addWidget(self.choose_folder)
+        self.recording_quality = QComboBox()
+        self.recording_quality.addItem(_tr("As the avatar's video"), "source")
+        self.recording_quality.addItem(_tr("720p at most (smaller files)"), "720p")
+        self.recording_quality.setCurrentIndex(
+            max(0, self.recording_quality.findData(settings.recording_quality))
+        )
+        self.record_microphone = QCheckBox(_tr("Record my microphone too (both sides)"))
+        self.record_microphone.setChecked(settings.record_microphone)
         form.addRow(_tr("Backend"), self.backend)
         form.addRow(_tr("API key"), self.api_key)
         form.addRow("", self.key_state)
@@ -159,6 +181,9 @@ class SettingsDialog(QDialog):
         form.addRow(_tr("Video deadline"), self.deadline)
         form.addRow("", self.sandbox)
         form.addRow("", self.start_on_open)
+        form.addRow(_tr("Recordings folder"), folder_row)
+        form.addRow(_tr("Recording size"), self.recording_quality)
+        form.addRow("", self.record_microphone)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -170,6 +195,12 @@ class SettingsDialog(QDialog):
         self.api_key.textChanged.connect(self._update)
         self.this_run_only.toggled.connect(self._update)
         self._update()
+
+    def _choose_folder(self) -> None:
+        start = self.recording_folder.text().strip() or str(default_folder())
+        chosen = QFileDialog.getExistingDirectory(self, _tr("Recordings folder"), start)
+        if chosen:
+            self.recording_folder.setText(chosen)
 
     def _update(self) -> None:
         backend = str(self.backend.currentData())
@@ -234,6 +265,9 @@ class SettingsDialog(QDialog):
             first_frame_deadline_s=float(self.deadline.value()),
             sandbox=self.sandbox.isChecked(),
             start_on_open=self.start_on_open.isChecked(),
+            recording_folder=self.recording_folder.text().strip(),
+            recording_quality=str(self.recording_quality.currentData()),
+            record_microphone=self.record_microphone.isChecked(),
         )
 
     def new_api_key(self) -> str | None:

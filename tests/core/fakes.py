@@ -51,7 +51,7 @@ class FakeMedia:
         self.connects: list[int] = []
         self.sent: list[tuple[bytes, str]] = []
         self.muted: list[bool] = []
-        self.recording_calls: list[tuple[str, str, str]] = []
+        self.recording_calls: list[tuple[str, ...]] = []
 
     @property
     def alive(self) -> bool:
@@ -122,8 +122,8 @@ class FakeMedia:
             raise self.script.send_error
         self.sent.append((data, topic))
 
-    async def start_recording(self, path: str, quality: str) -> None:
-        self.recording_calls.append(("start", path, quality))
+    async def start_recording(self, path: str, quality: str, microphone: bool = False) -> None:
+        self.recording_calls.append(("start", path, quality) + (("microphone",) * microphone))
 
     async def add_recording_cue(self, text: str, start: float, end: float) -> None:
         self.recording_calls.append(("cue", text, f"{end - start:.1f}"))

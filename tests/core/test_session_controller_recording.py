@@ -26,13 +26,14 @@ async def test_a_recording_asked_for_before_live_begins_there_and_each_session_g
     controller, provider, media, _changes = make(media=media)
     states: list[RecordingState] = []
     controller.subscribe(lambda kind, p: states.append(p) if kind == "recording" else None)
-    await controller.start_recording(tmp_path, "720p", WORDS)
+    await controller.start_recording(tmp_path, "720p", WORDS, microphone=True)
     assert media.made == [] and not controller.recording.state.active
     await controller.start()
     await until(lambda: controller.state is S.LIVE and controller.recording.state.active)
     first = controller.recording.state.path
     assert [c[0] for c in media.current.recording_calls] == ["start"]
-    assert media.current.recording_calls[0][2] == "720p" and first.startswith(str(tmp_path))
+    assert media.current.recording_calls[0][2:] == ("720p", "microphone")
+    assert first.startswith(str(tmp_path))
     Path(first).touch()  # noqa: ASYNC240 - the engine has made the file by now
     media.current.emit(RecordingStatus(active=True, path=first, seconds=1.0, bytes=10))
     assert states[-1].seconds == 1.0
@@ -41,6 +42,7 @@ async def test_a_recording_asked_for_before_live_begins_there_and_each_session_g
     await until(lambda: len(provider.started) == 2 and controller.recording.state.active)
     calls = [c[0] for c in media.current.recording_calls]
     assert calls == ["start", "stop", "start"]
+    assert media.current.recording_calls[-1][-1] == "microphone"  # the wish, kept whole
     assert controller.recording.state.path != first
     await controller.stop_recording()
     assert not controller.recording.state.active

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -16,10 +17,12 @@ from avatar_desktop.core.media_port import MediaEvent, MediaPort
 from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.session_controller import SessionController
 from avatar_desktop.core.session_state import SessionState
+from avatar_desktop.core.transcript_export import ExportWords
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar.speech import SpeechSynthesizer
 from avatar_desktop.rig.avatar.vad import VoiceActivityDetector
+from tests.media.recording.probe import probe
 from tests.pulse_harness import Pulse
 from tests.rig_harness import RigHandle
 
@@ -198,3 +201,39 @@ async def test_unplugged_microphone_is_explained_and_a_replug_recovers(
     await until(lambda: controller.status.microphone is True, 20)
     assert controller.state is S.LIVE
     assert controller.grant is not None and controller.grant.session_id == session_id
+
+
+def voiced_segments(pcm: npt.NDArray[np.int16]) -> list[tuple[float, float]]:
+    """(start, end) in seconds of what the rig's VAD hears in ``pcm``."""
+    vad = VoiceActivityDetector()
+    padded = np.concatenate([pcm, np.zeros(48000, np.int16)])
+    for start in range(0, padded.size - 479, 480):
+        vad.feed(padded[start : start + 480])
+    return [(s.started_s, s.ended_s) for s in vad.segments]
+
+
+async def test_a_recording_with_the_microphone_has_the_users_words_where_they_were_said(
+    controller: SessionController, pulse: Pulse, tmp_path: Path
+) -> None:
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE and controller.status.microphone is True)
+    words = ExportWords(user="You", avatar="Avatar", title="")
+    await controller.start_recording(tmp_path, "720p", words, microphone=True)
+    await until(lambda: controller.recording.state.active, 10)
+    began = time.monotonic()
+    await asyncio.sleep(2.0)
+    speech = SpeechSynthesizer().synthesize("Hello avatar, this is me, speaking to be recorded.")
+    said_at = time.monotonic() - began
+    pulse.mic.say(speech)
+    await until(lambda: controller.status.avatar_speaking, 20)  # it answers
+    await asyncio.sleep(2.0)
+    await controller.stop_recording()
+    path = Path(controller.recording.state.path)
+    sound = np.clip(probe(path).audio * 32768, -32768, 32767).astype(np.int16)
+    segments = voiced_segments(sound)
+    print(f"\nsaid at {said_at:.2f} s for {voiced_seconds(speech):.2f} s; file: {segments}")
+    # The user's words (the avatar was silent then), near where they were said: the file's
+    # zero is its first frame, a few frames after the recording began.
+    mine = [s for s in segments if abs(s[0] - said_at) <= 0.6]
+    assert mine and mine[0][1] - mine[0][0] >= 0.6 * voiced_seconds(speech), segments
+    assert any(s[0] > mine[0][1] for s in segments), segments  # and then the avatar's answer

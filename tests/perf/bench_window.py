@@ -40,14 +40,12 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from avatar_desktop.app import EngineHolder
-from avatar_desktop.core.media_port import Frame
 from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.session_controller import SessionController
 from avatar_desktop.core.session_state import SessionState
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
-from avatar_desktop.rig.avatar.stamp import latency_us
 from avatar_desktop.ui.main_window import MainWindow
-from tests.perf.frame_stamps import painted_stamp
+from tests.perf.frame_stamps import StampedSource
 from tests.perf.lip_sync import measure_lip_sync
 from tests.perf.report import percentile, write_report
 from tests.pulse_harness import running_pulse
@@ -55,31 +53,6 @@ from tests.rig_harness import RigHandle, running_rig
 
 VIEWER = Path(__file__).resolve().parents[3] / "shared" / "tools" / "chromium-viewer"
 FIGURE = re.compile(r"^figure: (.*)$", re.MULTILINE)
-
-
-class StampedSource:
-    """Wraps the frame source to note which stamped frames reached the view, and when."""
-
-    def __init__(self, engines: EngineHolder) -> None:
-        self.engines = engines
-        self.numbers: list[int] = []
-        self.sent_to_pulled_ms: list[float] = []
-        self.recording = False
-        self.cpu_s = 0.0  # reading stamps is the benchmark's work, not the app's
-
-    def request_size(self, width: int, height: int) -> None:
-        self.engines.request_size(width, height)
-
-    def latest(self) -> Frame | None:
-        frame = self.engines.latest()
-        if frame is not None and self.recording:
-            began = time.thread_time()
-            stamp = painted_stamp(frame)
-            if stamp is not None:
-                self.numbers.append(stamp.frame_number)
-                self.sent_to_pulled_ms.append(latency_us(stamp, time.time_ns() // 1000) / 1000)
-            self.cpu_s += time.thread_time() - began
-        return frame
 
 
 async def loop_lag(samples: list[float], stop: asyncio.Event) -> None:

@@ -1,11 +1,14 @@
-"""The rig's stamp read from a frame the view pulled (BGRA, scaled), for the benchmarks."""
+"""The rig's stamp read from a frame the view pulled (BGRA, scaled), for the benchmarks and the
+window's tests: which of the avatar's frames reached the screen, and how late."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from avatar_desktop.core.media_port import Frame
-from avatar_desktop.rig.avatar.stamp import Stamp, read_stamp
+from avatar_desktop.core.media_port import Frame, FrameSource
+from avatar_desktop.rig.avatar.stamp import Stamp, latency_us, read_stamp
 
 
 def painted_stamp(frame: Frame) -> Stamp | None:
@@ -14,3 +17,35 @@ def painted_stamp(frame: Frame) -> Stamp | None:
     rows = np.frombuffer(frame.pixels, np.uint8).reshape(frame.height, frame.stride)
     band = np.ascontiguousarray(rows[: frame.height // 20 + 2, : frame.width * 4 : 4])
     return read_stamp(np.vstack([band, np.zeros_like(band)]))
+
+
+class StampedSource:
+    """Wraps the view's frame source to note which stamped frames reached the view, and when,
+    while ``recording`` is on."""
+
+    def __init__(self, source: FrameSource) -> None:
+        self.source = source
+        self.numbers: list[int] = []
+        self.sent_to_pulled_ms: list[float] = []
+        self.recording = False
+        self.cpu_s = 0.0  # reading stamps is the benchmark's work, not the app's
+
+    def request_size(self, width: int, height: int) -> None:
+        self.source.request_size(width, height)
+
+    def latest(self) -> Frame | None:
+        frame = self.source.latest()
+        if frame is not None and self.recording:
+            began = time.thread_time()
+            stamp = painted_stamp(frame)
+            if stamp is not None:
+                self.numbers.append(stamp.frame_number)
+                self.sent_to_pulled_ms.append(latency_us(stamp, time.time_ns() // 1000) / 1000)
+            self.cpu_s += time.thread_time() - began
+        return frame
+
+    @property
+    def dropped(self) -> int:
+        """Stamped frames between the first and the last seen that never reached the view."""
+        numbers = sorted(set(self.numbers))
+        return numbers[-1] - numbers[0] + 1 - len(numbers) if numbers else 0

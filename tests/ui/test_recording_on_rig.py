@@ -1,5 +1,6 @@
 """Recording from the window, as a person does it: Ctrl+R while live, the indicator counts, the
-file plays afterwards with the conversation in its subtitles and beside it."""
+live view keeps every frame meanwhile, the file plays afterwards with the conversation in its
+subtitles and beside it, in the folder the settings name."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from avatar_desktop.config import AppSettings
 from avatar_desktop.core.session_state import SessionState
 from tests.media.recording.probe import probe
+from tests.perf.frame_stamps import StampedSource
 from tests.ui.conftest import UiHarness
 from tests.ui.test_main_window_on_rig import go_live
 
@@ -22,13 +25,16 @@ def test_a_recording_from_the_window_plays_with_the_conversation(
     ui: UiHarness, tmp_path: Path
 ) -> None:
     window = ui.window
-    window.recording.folder = tmp_path
+    window.recording.configure(AppSettings(recording_folder=str(tmp_path)))
+    shown = StampedSource(ui.engines)  # which of the avatar's frames the view painted
+    window.video.set_source(shown)
     go_live(ui)
     window.activateWindow()  # keys go to the active window (no window manager under Xvfb)
     ui.until(window.isActiveWindow, 5)  # not qWait*: only the app's loop may run its tasks
     QTest.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     ui.until(lambda: window.recording.action.isChecked(), 5)
     ui.until(lambda: ui.controller.recording.state.active, 10)
+    shown.recording = True
     chat = window.chat
     chat.say_mode.click()
     QTest.keyClicks(chat.input, "Recorded words")
@@ -39,8 +45,11 @@ def test_a_recording_from_the_window_plays_with_the_conversation(
     assert "REC 00:0" in window.recording.indicator.text()
     assert "MB" in window.recording.indicator.text() or "kB" in window.recording.indicator.text()
     path = Path(ui.controller.recording.state.path)
+    shown.recording = False
     window.recording.action.trigger()  # off
     ui.until(lambda: not ui.controller.recording.state.active)
+    print(f"\nlive view while recording: {len(set(shown.numbers))} frames, {shown.dropped} dropped")
+    assert len(set(shown.numbers)) >= 100 and shown.dropped == 0  # the live view kept up
     assert not window.recording.indicator.isVisible()
     assert str(path) in window.statusBar().currentMessage()
     got = probe(path)

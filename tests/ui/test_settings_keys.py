@@ -5,15 +5,19 @@ new key for this run only and says so."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import cast
 
 import keyring
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow
 from pytestqt.qtbot import QtBot
 
 from avatar_desktop import config
 from avatar_desktop.config import ApiKeys, AppSettings, KeySource, load_api_key, save_api_key
+from avatar_desktop.core.session_controller import SessionController
 from avatar_desktop.ui import translations
+from avatar_desktop.ui.recording_action import RecordingAction
 from avatar_desktop.ui.settings_dialog import SettingsDialog
 from tests.test_config import FailingKeychain, MemoryKeychain
 
@@ -143,3 +147,26 @@ def test_the_key_source_in_spanish(qtbot: QtBot, qapp: QApplication) -> None:
         )
     finally:
         qapp.removeTranslator(translator)
+
+
+def test_the_recording_settings_round_trip_and_reach_the_record_action(qtbot: QtBot) -> None:
+    dialog = _dialog(qtbot, {}, "demo")
+    assert dialog.recording_folder.placeholderText().endswith("Avatar Desktop")
+    assert dialog.recording_quality.currentData() == "source"
+    assert not dialog.record_microphone.isChecked()
+    dialog.recording_folder.setText(" /tmp/talks ")
+    dialog.recording_quality.setCurrentIndex(dialog.recording_quality.findData("720p"))
+    dialog.record_microphone.setChecked(True)
+    chosen = dialog.result_settings()
+    assert (chosen.recording_folder, chosen.recording_quality, chosen.record_microphone) == (
+        "/tmp/talks",
+        "720p",
+        True,
+    )
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    action = RecordingAction(window, cast(SessionController, object()))
+    action.configure(chosen)
+    assert (action.folder, action.quality, action.microphone) == (Path("/tmp/talks"), "720p", True)
+    action.configure(AppSettings())
+    assert (action.folder, action.quality, action.microphone) == (None, "source", False)

@@ -101,7 +101,11 @@ class Engine:
         elif kind == "speaker_device" and self.session is not None:
             self.session.set_speaker(command.get("device"))
         elif kind == "record_start":
-            self._start_recording(Path(str(command["path"])), str(command.get("quality", "source")))
+            self._start_recording(
+                Path(str(command["path"])),
+                str(command.get("quality", "source")),
+                bool(command.get("microphone", False)),
+            )
         elif kind == "record_stop":
             await self._stop_recording()
         elif kind == "record_cue" and self.recorder is not None:
@@ -118,12 +122,12 @@ class Engine:
             return False
         return True
 
-    def _start_recording(self, path: Path, quality: str) -> None:
+    def _start_recording(self, path: Path, quality: str, microphone: bool) -> None:
         if self.recorder is not None:
             raise RuntimeError(f"already recording to {self.recorder.path}")
         if quality not in ("source", "720p"):
             raise ValueError(f"unknown recording quality {quality!r}")
-        self.recorder = Recorder(path, quality=quality)
+        self.recorder = Recorder(path, quality=quality, microphone=microphone)
         if self.session is not None:
             self.session.recorder = self.recorder
         self._recording_reports = asyncio.get_running_loop().create_task(

@@ -2,9 +2,9 @@
 
 App → engine (``cmd``, each with an ``id``): ``connect{url, token, avatar_identity, gen}``,
 ``send_data{data_b64, topic}``, ``mic_muted{muted}``, ``mic_device{device}``,
-``speaker_device{device}``, ``list_devices``, ``record_start{path, quality}`` (``source`` or
-``720p``), ``record_cue{text, start, end}`` (times on the app's wall clock), ``record_stop``,
-``disconnect``, ``quit``. ``connect`` may carry
+``speaker_device{device}``, ``list_devices``, ``record_start{path, quality, microphone}``
+(``source`` or ``720p``; the microphone mixed in or not), ``record_cue{text, start, end}``
+(times on the app's wall clock), ``record_stop``, ``disconnect``, ``quit``. ``connect`` may carry
 ``microphone{enabled, device, muted, processing{echo_cancellation, ...}}``. The engine answers
 every command that has an ``id`` with ``reply{id, ok, error}`` once it has done it (``connect``:
 once joining has begun; how joining ends comes as ``connected`` or ``connect_failed``).

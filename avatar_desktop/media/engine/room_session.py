@@ -26,6 +26,7 @@ from ..recording.recorder import Recorder
 from ..thread_bridge import ThreadToLoop
 from .frame_scaler import FrameScaler
 from .lip_sync import PictureDelay
+from .microphone_tap import MicrophoneTap
 from .protocol import b64
 from .receiver_skew import MIN_SKEW_MS, ReceiverSkew, inbound_totals
 
@@ -217,7 +218,8 @@ class RoomSession:
             self.microphone = None
         source = self._mic_source or rtc.AudioSource(48000, 1, queue_size_ms=200)
         opts = self._mic_request.get("processing") or {}
-        mic = Microphone(source, ProcessingOptions(**opts), self._on_level, device)
+        tap = MicrophoneTap(source, lambda: self.recorder, lambda: self._capture_lag_ms())
+        mic = Microphone(tap, ProcessingOptions(**opts), self._on_level, device)
         mic.muted = bool(self._mic_request.get("muted", False))
         mic.output_latency_ms = self._speaker.latency_ms if self._speaker is not None else 0
         try:
@@ -238,6 +240,9 @@ class RoomSession:
             await self.room.local_participant.publish_track(track, options)
         if not quiet:
             self.emit({"event": "microphone", "available": True, "device": device})
+
+    def _capture_lag_ms(self) -> float | None:
+        return self.microphone.capture_lag_ms if self.microphone is not None else None
 
     def set_speaker(self, device: int | str | None) -> None:
         """Switches the output device live; the jitter buffer (and the echo reference) stay."""

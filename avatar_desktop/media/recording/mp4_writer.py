@@ -20,12 +20,10 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-SAMPLE_RATE = 48_000
+from .sound_timeline import SAMPLE_RATE, SoundTimeline
+
 _MS = fractions.Fraction(1, 1000)
 _AUDIO_TB = fractions.Fraction(1, SAMPLE_RATE)
-_GAP_S = 0.2  # audio this far behind the clock may be a gap: filled with silence
-_SETTLE_S = 0.3  # how long late audio is held to tell a gap from a burst
-_SILENCE_BLOCK = SAMPLE_RATE // 100
 # The AAC encoder starts with 1024 samples of its own (priming). With no edit list to tell
 # players to skip them (FFmpeg decodes them at time 0) every player would play the voice 21.3 ms
 # late, so they stand in for the first 21.3 ms of sound: what arrived then is left out. (The
@@ -53,7 +51,14 @@ class Mp4Writer:
     """One recording file. Not thread-safe: one thread feeds it (the recorder's)."""
 
     def __init__(
-        self, path: Path, width: int, height: int, *, fps: int = 30, origin_s: float = 0.0
+        self,
+        path: Path,
+        width: int,
+        height: int,
+        *,
+        fps: int = 30,
+        origin_s: float = 0.0,
+        microphone: bool = False,
     ) -> None:
         self.path = path
         self._origin_s = origin_s
@@ -90,12 +95,10 @@ class Mp4Writer:
         subtitles.time_base = _MS
         self._subtitles = subtitles
         self._last_video_ms = -1
-        self._samples_written = 0
-        self._pending: list[tuple[npt.NDArray[np.int16], float]] = []
+        self._sound = SoundTimeline(origin_s, lead_samples=_AAC_PRIMING_SAMPLES, mixing=microphone)
         self._last_cue_end_ms = 0
         self.frames_written = 0
         self.cues_written = 0
-        self.silence_filled_s = 0.0
         self._closed = False
 
     # -- picture ---------------------------------------------------------------------------
@@ -114,59 +117,33 @@ class Mp4Writer:
 
     # -- sound -----------------------------------------------------------------------------
     def write_audio(self, samples: npt.NDArray[np.int16], at_s: float) -> None:
-        """48 kHz mono samples whose first one was heard at ``at_s``. Sound from before the
-        file's zero (and its priming) is left out. Sound that comes more than 0.2 s after its
-        place is held for 0.3 s before it is placed: a burst that catches up (the engine was
-        starved and is handing over what queued) goes on where the sound was; a stretch with
-        nothing (the link dropped) becomes silence."""
-        if self._pending:
-            self._pending.append((samples, at_s))
-            if at_s - self._pending[0][1] >= _SETTLE_S:
-                self._settle()
+        """The avatar's voice: 48 kHz mono samples whose first one was heard at ``at_s``
+        (placed as sound_timeline.py says)."""
+        self._sound.voice(samples, at_s)
+        self._encode_ready()
+
+    def write_microphone(self, samples: npt.NDArray[np.int16], at_s: float) -> None:
+        """What the user's microphone sent, captured at ``at_s``: mixed with the voice (a
+        writer opened with ``microphone=True``)."""
+        self._sound.microphone(samples, at_s)
+        self._encode_ready()
+
+    @property
+    def silence_filled_s(self) -> float:
+        return self._sound.silence_filled_s
+
+    def _encode_ready(self, final: bool = False) -> None:
+        position = self._sound.encoded
+        samples = self._sound.ready(final)
+        if samples is None:
             return
-        due = self._due(at_s)
-        if self._samples_written == 0 and due < 0:
-            samples = samples[-due:]
-            if samples.size == 0:
-                return
-            due = 0
-        if due - self._samples_written > _GAP_S * SAMPLE_RATE:
-            self._pending.append((samples, at_s))
-            return
-        self._encode_audio(samples)
-
-    def _due(self, at_s: float) -> int:
-        """Where in the sound a sample heard at ``at_s`` belongs."""
-        return round((at_s - self._origin_s) * SAMPLE_RATE) - _AAC_PRIMING_SAMPLES
-
-    def _settle(self) -> None:
-        """Places the held sound: where its earliest-arriving block says the run began (a block
-        can come late, never early), after silence if that is past a gap."""
-        before, start = 0, None
-        for samples, at_s in self._pending:
-            begins = self._due(at_s) - before
-            start = begins if start is None else min(start, begins)
-            before += samples.size
-        behind = (start or 0) - self._samples_written
-        if behind > _GAP_S * SAMPLE_RATE:
-            self.silence_filled_s += behind / SAMPLE_RATE
-            silence = np.zeros(_SILENCE_BLOCK, np.int16)
-            while behind > 0:
-                self._encode_audio(silence[: min(behind, silence.size)])
-                behind -= _SILENCE_BLOCK
-        for samples, _ in self._pending:
-            self._encode_audio(samples)
-        self._pending.clear()
-
-    def _encode_audio(self, samples: npt.NDArray[np.int16]) -> None:
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
         # Counted from the priming's end, so the encoder's first packet (the priming) is at 0:
         # a negative one would make the muxer shift every track by it, or not, depending on
         # which track's packet came first.
-        frame.pts = self._samples_written + _AAC_PRIMING_SAMPLES
+        frame.pts = position + _AAC_PRIMING_SAMPLES
         frame.time_base = _AUDIO_TB
-        self._samples_written += samples.size
         self._container.mux(self._audio.encode(frame))
 
     # -- transcript --------------------------------------------------------------------------
@@ -187,7 +164,7 @@ class Mp4Writer:
 
     @property
     def seconds(self) -> float:
-        heard = (self._samples_written + _AAC_PRIMING_SAMPLES) / SAMPLE_RATE
+        heard = (self._sound.encoded + _AAC_PRIMING_SAMPLES) / SAMPLE_RATE
         return max(self._last_video_ms / 1000, heard)
 
     def close(self) -> None:
@@ -196,8 +173,7 @@ class Mp4Writer:
             return
         self._closed = True
         try:
-            if self._pending:
-                self._settle()
+            self._encode_ready(final=True)
             self._container.mux(self._video.encode(None))
             self._container.mux(self._audio.encode(None))
         finally:

@@ -56,18 +56,25 @@ class _Audio:
 
 
 @dataclass(frozen=True)
+class _Microphone:
+    samples: npt.NDArray[np.int16]
+    at: float
+
+
+@dataclass(frozen=True)
 class _Cue:
     text: str
     start: float
     end: float
 
 
-_Item = _Video | _Audio | _Cue | None
+_Item = _Video | _Audio | _Microphone | _Cue | None
 
 
 class Recorder:
     """Records to ``path`` from construction until ``stop()``. ``quality`` is ``source`` (the
-    stream's own size) or ``720p`` (fit into 1280x720)."""
+    stream's own size) or ``720p`` (fit into 1280x720); ``microphone``: what the user's
+    microphone sent is mixed with the avatar's voice."""
 
     def __init__(
         self,
@@ -75,9 +82,11 @@ class Recorder:
         *,
         quality: str = "source",
         clock: Callable[[], float] = time.monotonic,
+        microphone: bool = False,
     ) -> None:
         self.path = path
         self.quality = quality
+        self.records_microphone = microphone
         self._clock = clock
         self._started = clock()
         self._queue: queue.Queue[_Item] = queue.Queue()
@@ -85,7 +94,7 @@ class Recorder:
         self._lock = threading.Lock()
         self.frames_dropped = 0
         self._writer: Mp4Writer | None = None
-        self._early_audio: list[_Audio] = []
+        self._early_audio: list[_Audio | _Microphone] = []
         self.error = ""
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
@@ -114,6 +123,12 @@ class Recorder:
 
     def audio(self, samples: npt.NDArray[np.int16]) -> None:
         self._queue.put(_Audio(samples.copy(), self._clock() - self._started))
+
+    def microphone(self, samples: npt.NDArray[np.int16], captured_at: float) -> None:
+        """What the microphone sent, captured at ``captured_at`` on the recorder's clock;
+        ignored unless the recording takes the microphone."""
+        if self.records_microphone:
+            self._queue.put(_Microphone(samples.copy(), captured_at - self._started))
 
     def cue(self, text: str, start_wall: float, end_wall: float) -> None:
         """A transcript line, its times on ``time.time()``'s clock (the app's transcript's)."""
@@ -158,13 +173,13 @@ class Recorder:
         finally:
             self._close()
 
-    def _write(self, item: _Video | _Audio | _Cue) -> None:
+    def _write(self, item: _Video | _Audio | _Microphone | _Cue) -> None:
         if isinstance(item, _Video):
             with self._lock:
                 self._frames_queued -= 1
             writer = self._writer or self._open(item.width, item.height, item.at)
             writer.write_video(item.i420, item.width, item.height, item.at)
-        elif isinstance(item, _Audio):
+        elif isinstance(item, _Audio | _Microphone):
             if self._writer is None:
                 self._early_audio.append(item)
                 while self._early_audio and item.at - self._early_audio[0].at > (
@@ -172,17 +187,26 @@ class Recorder:
                 ):
                     self._early_audio.pop(0)
             else:
-                self._writer.write_audio(item.samples, item.at)
+                self._write_sound(self._writer, item)
         elif self._writer is not None:
             self._writer.write_cue(item.text, item.start, item.end)
 
     def _open(self, width: int, height: int, first_at: float) -> Mp4Writer:
         size = fit_720p(width, height) if self.quality == "720p" else (width & ~1, height & ~1)
-        self._writer = Mp4Writer(self.path, *size, origin_s=first_at)
+        self._writer = Mp4Writer(
+            self.path, *size, origin_s=first_at, microphone=self.records_microphone
+        )
         for early in self._early_audio:
-            self._writer.write_audio(early.samples, early.at)
+            self._write_sound(self._writer, early)
         self._early_audio.clear()
         return self._writer
+
+    @staticmethod
+    def _write_sound(writer: Mp4Writer, item: _Audio | _Microphone) -> None:
+        if isinstance(item, _Microphone):
+            writer.write_microphone(item.samples, item.at)
+        else:
+            writer.write_audio(item.samples, item.at)
 
     def _close(self) -> None:
         if self._writer is not None:

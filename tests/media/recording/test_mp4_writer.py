@@ -10,8 +10,9 @@ import av
 import numpy as np
 import pytest
 
-from avatar_desktop.media.recording.mp4_writer import SAMPLE_RATE, Mp4Writer, fit_720p
+from avatar_desktop.media.recording.mp4_writer import Mp4Writer, fit_720p
 from avatar_desktop.media.recording.recorder import Recorder
+from avatar_desktop.media.recording.sound_timeline import SAMPLE_RATE
 from tests.media.recording.probe import probe
 
 W, H = 320, 180
