@@ -1,9 +1,12 @@
 """Benchmark of recording: what a recording costs the media engine (CPU, % of one core, without
-and then with a recording on the same session), the file's size per minute, and the frames the
-recorder had to drop, per quality the stream is sent at.
+and then with a recording on the same session), the file's size per minute, the frames the
+recorder had to drop, and how far the voice in the file is from the picture (the rig's lip-sync
+markers: p50 and p95 of |offset|), per quality the stream is sent at.
 
     python -m tests.perf.bench_recording [--seconds 60] [--quality high --quality very_high]
-        [--smoke]
+        [--keep DIR] [--smoke]
+
+``--keep`` keeps the files there, each with a PNG of a frame from its middle, to look at.
 
 Runs inside the test namespaces (scripts/in-test-netns.sh); writes JSON (default
 artifacts/bench_recording.json).
@@ -14,10 +17,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import av
+import numpy as np
+from PySide6.QtGui import QImage
 
 from avatar_desktop.core.media_port import MediaEvent, RecordingStatus
 from avatar_desktop.core.provider_port import SessionSettings
@@ -25,8 +33,9 @@ from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar import brain
 from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
+from tests.media.recording.probe import marker_offsets_ms
 from tests.perf.bench_rig import cpu_seconds
-from tests.perf.report import write_report
+from tests.perf.report import percentile, write_report
 from tests.rig_harness import RigHandle, running_rig
 
 
@@ -68,6 +77,7 @@ async def measure(rig: RigHandle, quality: str, seconds: float, folder: Path) ->
         await provider.aclose()
     final = ended[-1] if ended else None
     size = path.stat().st_size
+    offsets = [abs(x) for x in marker_offsets_ms(path)]
     return {
         "quality": quality,
         "seconds": round(recorded_s, 1),
@@ -78,8 +88,24 @@ async def measure(rig: RigHandle, quality: str, seconds: float, folder: Path) ->
         "mb_per_minute": round(size / 1e6 / recorded_s * 60, 2),
         "frames_written": final.frames_written if final else 0,
         "frames_dropped": final.frames_dropped if final else None,
+        "markers_paired": len(offsets),
+        "lip_sync_abs_offset_ms_p50": percentile(offsets, 0.5),
+        "lip_sync_abs_offset_ms_p95": percentile(offsets, 0.95),
         "error": final.error if final else "no end reported",
     }
+
+
+def save_middle_frame(path: Path, png: Path) -> None:
+    """The frame halfway through ``path``, as a PNG (decoded by the app's own FFmpeg)."""
+    with av.open(str(path)) as container:
+        count = sum(1 for _ in container.demux(container.streams.video[0]))
+    with av.open(str(path)) as container:
+        for number, frame in enumerate(container.decode(container.streams.video[0])):
+            if number >= count // 2:
+                rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
+                break
+    height, width, _ = rgb.shape
+    QImage(rgb.data, width, height, width * 3, QImage.Format.Format_RGB888).save(str(png))
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -90,15 +116,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--smoke", action="store_true", help="one 4 s run at 'high'")
     parser.add_argument("--json", type=Path, default=Path("artifacts/bench_recording.json"))
     parser.add_argument("--port", type=int, default=8880)
+    parser.add_argument("--keep", type=Path, help="keep the files (and a frame of each) here")
     args = parser.parse_args(argv)
     qualities = args.quality or (["high"] if args.smoke else ["high", "very_high"])
     seconds = 4.0 if args.smoke else args.seconds
     results = []
-    with running_rig(args.port) as rig, tempfile.TemporaryDirectory() as folder:
+    with running_rig(args.port, "--sync-markers") as rig, tempfile.TemporaryDirectory() as folder:
         for quality in qualities:
             result = asyncio.run(measure(rig, quality, seconds, Path(folder)))
             print(json.dumps(result), flush=True)
             results.append(result)
+            if args.keep is not None:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                kept = args.keep / f"{quality}.mp4"
+                shutil.copy(Path(folder) / f"{quality}.mp4", kept)
+                save_middle_frame(kept, kept.with_suffix(".png"))
     return write_report("recording", args.smoke, results, args.json)
 
 

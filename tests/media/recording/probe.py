@@ -10,6 +10,9 @@ from pathlib import Path
 import av
 import numpy as np
 
+from avatar_desktop.rig.avatar.stamp import read_stamp
+from avatar_desktop.rig.avatar.sync_marker import find_tones
+
 
 @dataclass
 class Probe:
@@ -54,3 +57,21 @@ def probe(path: Path) -> Probe:
         audio_s=audio.size / 48_000,
         audio=audio,
     )
+
+
+def marker_offsets_ms(path: Path) -> list[float]:
+    """For each flagged frame in the file, how far after it (ms) its tone sounds there."""
+    frames: list[float] = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(container.streams.video[0]):
+            stamp = read_stamp(np.asarray(frame.to_ndarray()[: frame.height], np.uint8))
+            if stamp is not None and stamp.marker and frame.time is not None:
+                frames.append(float(frame.time))
+    sound = np.clip(probe(path).audio * 32768, -32768, 32767).astype(np.int16)
+    tones = [i / 48_000 for i in find_tones(sound, 48_000)]
+    offsets = []
+    for at in frames:
+        heard = [t for t in tones if at - 0.5 <= t < at + 0.5]
+        if heard:
+            offsets.append((min(heard, key=lambda t: abs(t - at)) - at) * 1000)
+    return offsets

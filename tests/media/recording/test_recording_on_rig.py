@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
@@ -18,10 +17,8 @@ from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar import brain
-from avatar_desktop.rig.avatar.stamp import read_stamp
-from avatar_desktop.rig.avatar.sync_marker import find_tones
 from avatar_desktop.rig.sessions import DEMO_AVATAR_EN
-from tests.media.recording.probe import probe
+from tests.media.recording.probe import marker_offsets_ms, probe
 from tests.media.test_engine_on_rig import Recorder as Events
 from tests.rig_harness import RIG_NETNS, RigHandle, running_rig
 
@@ -53,24 +50,6 @@ async def live_engine(rig: RigHandle) -> AsyncIterator[tuple[MediaEngine, Events
     finally:
         await engine.stop()
         await provider.aclose()
-
-
-def marker_offsets_ms(path: Path) -> list[float]:
-    """For each flagged frame in the file, how far after it (ms) its tone sounds there."""
-    frames: list[float] = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(container.streams.video[0]):
-            stamp = read_stamp(np.asarray(frame.to_ndarray()[: frame.height], np.uint8))
-            if stamp is not None and stamp.marker and frame.time is not None:
-                frames.append(float(frame.time))
-    sound = np.clip(probe(path).audio * 32768, -32768, 32767).astype(np.int16)
-    tones = [i / 48_000 for i in find_tones(sound, 48_000)]
-    offsets = []
-    for at in frames:
-        heard = [t for t in tones if at - 0.5 <= t < at + 0.5]
-        if heard:
-            offsets.append((min(heard, key=lambda t: abs(t - at)) - at) * 1000)
-    return offsets
 
 
 async def test_a_20_s_recording_plays_back_in_sync_with_its_subtitles(
