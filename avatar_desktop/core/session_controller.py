@@ -707,6 +707,10 @@ class SessionController:
                 cause = ("LiveKit is resuming the connection" if isinstance(event, Reconnecting)
                          else "the avatar's video stopped arriving")  # fmt: skip
                 self._move(S.RECONNECTING, cause)
+                # LiveKit's last quality report ("excellent") says nothing of a link that is
+                # gone; the next report, once it is back, replaces this.
+                self.status.quality = "lost"
+                self._notify("status", self.status)
                 await self._wait_for(
                     self._back_to_live,
                     self.timing.resume_timeout_s,

@@ -13,7 +13,13 @@ import pytest
 from avatar_desktop.core.errors import AvatarServiceError, ErrorKind
 from avatar_desktop.core.events import SpeechActivity
 from avatar_desktop.core.ledger import SessionLedger
-from avatar_desktop.core.media_port import DataReceived, Disconnected, MediaCommandFailed
+from avatar_desktop.core.media_port import (
+    DataReceived,
+    Disconnected,
+    MediaCommandFailed,
+    QualityChanged,
+    Reconnecting,
+)
 from avatar_desktop.core.provider_port import SessionSettings
 from avatar_desktop.core.retry import RetryPolicy
 from avatar_desktop.core.session_controller import SessionController, Timing
@@ -66,6 +72,17 @@ async def test_happy_path_live_then_stop_leaves_nothing_open() -> None:
     assert path(changes) == ["creating_session", "connecting", "waiting_for_avatar", "live",
                              "ending", "idle"]  # fmt: skip
     assert provider.stopped == ["s1"] and not provider.open
+
+
+async def test_while_reconnecting_the_connection_is_not_said_to_be_excellent() -> None:
+    controller, _provider, media, _changes = make()
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE)
+    media.current.emit(QualityChanged(gen=media.current.generation, quality="excellent"))
+    media.current.emit(Reconnecting(gen=media.current.generation))
+    await until(lambda: controller.state is S.RECONNECTING)
+    assert controller.status.quality == "lost"
+    await controller.close()
 
 
 async def test_double_start_is_one_run_and_one_session() -> None:
