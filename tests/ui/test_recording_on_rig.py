@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 
 from avatar_desktop.config import AppSettings
 from avatar_desktop.core.session_state import SessionState
-from tests.media.recording.probe import probe
+from tests.media.recording.probe import ended_by_the_muxer, probe
 from tests.perf.frame_stamps import StampedSource
 from tests.ui.conftest import UiHarness
 from tests.ui.test_main_window_on_rig import go_live
@@ -48,7 +48,9 @@ def test_a_recording_from_the_window_plays_with_the_conversation(
     shown.recording = False
     window.recording.action.trigger()  # off
     ui.until(lambda: not ui.controller.recording.state.active)
-    print(f"\nlive view while recording: {len(set(shown.numbers))} frames, {shown.dropped} dropped")
+    seen = sorted(set(shown.numbers))
+    missing = sorted(set(range(seen[0], seen[-1] + 1)) - set(seen)) if seen else []
+    print(f"\nlive view while recording: {len(seen)} frames from {seen[:1]}, missing {missing}")
     assert len(set(shown.numbers)) >= 100 and shown.dropped == 0  # the live view kept up
     assert not window.recording.indicator.isVisible()
     assert str(path) in window.statusBar().currentMessage()
@@ -59,3 +61,19 @@ def test_a_recording_from_the_window_plays_with_the_conversation(
     assert "You: Recorded words" in texts and "Avatar: Recorded words" in texts
     assert "You: Recorded words" in path.with_suffix(".srt").read_text()
     assert ui.controller.state is S.LIVE  # the session goes on
+
+
+def test_closing_the_window_while_recording_ends_the_file_whole(
+    ui: UiHarness, tmp_path: Path
+) -> None:
+    window = ui.window
+    window.recording.configure(AppSettings(recording_folder=str(tmp_path)))
+    go_live(ui)
+    window.recording.action.trigger()
+    ui.until(lambda: ui.controller.recording.state.seconds >= 3, 15)
+    path = Path(ui.controller.recording.state.path)
+    window.close()  # the user's way out, mid-recording
+    ui.until(lambda: not window.isVisible() and not ui.controller.has_work, 20)
+    assert ended_by_the_muxer(path)  # closed by the muxer, not cut off
+    got = probe(path)
+    assert got.codecs["video"] == "h264" and got.duration_s >= 2.5

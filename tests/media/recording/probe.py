@@ -75,3 +75,10 @@ def marker_offsets_ms(path: Path) -> list[float]:
         if heard:
             offsets.append((min(heard, key=lambda t: abs(t - at)) - at) * 1000)
     return offsets
+
+
+def ended_by_the_muxer(path: Path) -> bool:
+    """A fragmented MP4 the muxer closed ends with its fragments' index (``mfra``)."""
+    with path.open("rb") as file:
+        file.seek(max(0, path.stat().st_size - 4096))
+        return b"mfra" in file.read()

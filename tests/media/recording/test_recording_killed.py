@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
-from tests.media.recording.probe import probe
+from tests.media.recording.probe import ended_by_the_muxer, probe
 from tests.rig_harness import RigHandle
 
 pytestmark = pytest.mark.e2e
@@ -72,6 +72,15 @@ async def _stop_left_sessions(rig: RigHandle) -> None:
     await provider.aclose()
 
 
+def _wait_for_fragments(path: Path, size: int = 300_000, timeout_s: float = 40) -> None:
+    """Until the file holds a few seconds (the avatar joins in 1-4 s, the file begins with its
+    first frame)."""
+    deadline = time.monotonic() + timeout_s
+    while not (path.exists() and path.stat().st_size >= size):
+        assert time.monotonic() < deadline, f"{path} did not grow to {size} bytes"
+        time.sleep(0.2)
+
+
 def _wait_gone(pid: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -87,31 +96,24 @@ def test_killing_the_app_mid_recording_leaves_a_whole_file(
     app: tuple[subprocess.Popen[str], int, Path],
 ) -> None:
     child, engine_pid, path = app
-    time.sleep(6)  # a first frame takes up to 4 s: then a few seconds of conversation
+    _wait_for_fragments(path)
     child.kill()  # SIGKILL: no goodbye to the engine, only its lifeline closing
     child.wait(10)
     _wait_gone(engine_pid, 15)
     got = probe(path)
     assert got.codecs == {"video": "h264", "audio": "aac", "subtitle": "mov_text"}
     assert got.frames >= 30 and got.duration_s >= 1.0, (got.frames, got.duration_s)
-    assert _ended_by_the_muxer(path)  # the engine closed it: the last second is in too
-
-
-def _ended_by_the_muxer(path: Path) -> bool:
-    """A fragmented MP4 the muxer closed ends with its fragments' index (``mfra``)."""
-    with path.open("rb") as file:
-        file.seek(max(0, path.stat().st_size - 4096))
-        return b"mfra" in file.read()
+    assert ended_by_the_muxer(path)  # the engine closed it: the last second is in too
 
 
 def test_killing_the_engine_mid_recording_leaves_a_playable_file(
     app: tuple[subprocess.Popen[str], int, Path],
 ) -> None:
     _child, engine_pid, path = app
-    time.sleep(8)
+    _wait_for_fragments(path)
     os.kill(engine_pid, signal.SIGKILL)  # the media engine crashes: nothing is flushed
     _wait_gone(engine_pid, 10)
     got = probe(path)
     assert got.codecs["video"] == "h264"
     assert got.frames >= 30 and got.duration_s >= 1.0, (got.frames, got.duration_s)
-    assert not _ended_by_the_muxer(path)  # cut off: it plays from its fragments alone
+    assert not ended_by_the_muxer(path)  # cut off: it plays from its fragments alone
