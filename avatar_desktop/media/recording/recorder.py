@@ -12,7 +12,9 @@ and voice captured at one instant sit at one instant in the file.
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 _MAX_QUEUED_FRAMES = 15  # half a second at 30 fps
 _MAX_EARLY_AUDIO_S = 5.0  # sound kept while the first frame (the file's size) is awaited
 _MAX_RENDER_LEAD_S = 1.0  # a render time further from now than this is not believed
+# The encoder yields to the live view: its thread (and the threads libx264 starts from it, which
+# inherit it) run at this niceness, so on a busy machine the file drops frames, not the screen.
+ENCODER_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,7 @@ class Recorder:
 
     # -- the recorder's thread -------------------------------------------------------------
     def _run(self) -> None:
+        _yield_to_the_live_view()
         try:
             while (item := self._queue.get()) is not None:
                 if self.error:
@@ -215,3 +221,15 @@ class Recorder:
             except Exception as exc:
                 log.exception("closing the recording %s failed", self.path)
                 self.error = self.error or str(exc) or type(exc).__name__
+
+
+def _yield_to_the_live_view() -> None:
+    """Lowers this thread's priority (Linux: niceness is per thread, and inherited by threads it
+    starts). Elsewhere the recording runs at the app's priority: macOS and Windows set no
+    priority for a single thread through Python's os module."""
+    if sys.platform != "linux":
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ENCODER_NICENESS)
+    except OSError as exc:  # a sandbox that forbids it: the recording still runs
+        log.info("the recorder's priority stays as it is: %s", exc)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from avatar_desktop.media.recording.mp4_writer import Mp4Writer, fit_720p
-from avatar_desktop.media.recording.recorder import Recorder
+from avatar_desktop.media.recording.recorder import ENCODER_NICENESS, Recorder
 from avatar_desktop.media.recording.sound_timeline import SAMPLE_RATE
 from tests.media.recording.probe import probe
 
@@ -193,3 +194,19 @@ def test_a_recording_that_cannot_be_written_says_why_and_never_raises(tmp_path: 
 )  # fmt: skip
 def test_720p_fits_without_growing(size: tuple[int, int], fitted: tuple[int, int]) -> None:
     assert fit_720p(*size) == fitted
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread niceness is Linux's")
+def test_the_encoder_runs_below_the_live_views_priority(tmp_path: Path) -> None:
+    recorder = Recorder(tmp_path / "nice.mp4")
+    recorder.video(_frame(0), W, H)  # the encoder (and libx264's threads) start from its thread
+    time.sleep(0.5)
+    tid = recorder._thread.native_id
+    assert tid is not None
+    stats = {}
+    for task in Path("/proc/self/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        stats[int(task.name)] = int(fields[16])  # the 19th field of stat: nice
+    recorder.stop()
+    assert stats[tid] == ENCODER_NICENESS
+    assert stats[threading.get_native_id()] == 0  # the caller's thread (the engine's loop) not
