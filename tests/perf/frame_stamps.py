@@ -26,6 +26,7 @@ class StampedSource:
     def __init__(self, source: FrameSource) -> None:
         self.source = source
         self.numbers: list[int] = []
+        self.seqs: list[int] = []  # the engine's publish counter (2 a frame) of each pulled
         self.sent_to_pulled_ms: list[float] = []
         self.recording = False
         self.cpu_s = 0.0  # reading stamps is the benchmark's work, not the app's
@@ -37,6 +38,7 @@ class StampedSource:
         frame = self.source.latest()
         if frame is not None and self.recording:
             began = time.thread_time()
+            self.seqs.append(frame.seq)
             stamp = painted_stamp(frame)
             if stamp is not None:
                 self.numbers.append(stamp.frame_number)
@@ -46,6 +48,14 @@ class StampedSource:
 
     @property
     def dropped(self) -> int:
-        """Stamped frames between the first and the last seen that never reached the view."""
+        """Stamped frames between the first and the last seen that never reached the view
+        (lost anywhere: the sender on a loaded machine, the network, the engine, the view)."""
         numbers = sorted(set(self.numbers))
         return numbers[-1] - numbers[0] + 1 - len(numbers) if numbers else 0
+
+    @property
+    def missed_by_the_view(self) -> int:
+        """Frames the engine published between the first and the last pulled that the view
+        never took (a GUI thread too slow for the stream)."""
+        seqs = sorted(set(self.seqs))
+        return (seqs[-1] - seqs[0]) // 2 + 1 - len(seqs) if seqs else 0

