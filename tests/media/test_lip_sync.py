@@ -21,3 +21,10 @@ def test_no_voice_no_hold_and_never_past_the_cap() -> None:
     other = PictureDelay()
     assert other.update(5_000.0) == MAX_HOLD_MS
     assert PictureDelay().update(3.0) == 0.0  # a voice faster than the picture: no hold
+
+
+def test_when_the_voice_skips_a_backlog_the_picture_skips_with_it() -> None:
+    delay = PictureDelay()
+    delay.update(300.0)
+    assert delay.update(280.0) == 289.0  # a small change: a millisecond a frame
+    assert delay.update(40.0) == 40.0 - PICTURE_PATH_MS  # the buffer caught up: at once

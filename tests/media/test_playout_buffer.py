@@ -81,3 +81,34 @@ def test_what_arrives_before_the_speaker_starts_is_not_kept_as_latency() -> None
         buffer.read_into(out)
     assert buffer.stats.discarded_before_start == 146 * BLOCK
     assert buffer.stats.dropped_samples == 0 and buffer.stats.underruns == 0
+
+
+def test_a_burst_after_a_stall_is_skipped_down_to_the_target_without_a_click() -> None:
+    buffer = JitterBuffer()
+    out = np.zeros(BLOCK, np.int16)
+    tone = (8000 * np.sin(2 * np.pi * 440 * np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE)).astype(
+        np.int16
+    )
+    written = 0
+
+    def write(blocks: int) -> None:
+        nonlocal written
+        for _ in range(blocks):
+            buffer.write(tone[written : written + BLOCK])
+            written += BLOCK
+
+    write(4)
+    played = []
+    for _ in range(50):  # steady
+        write(1)
+        buffer.read_into(out)
+        played.append(out.copy())
+    write(30)  # the engine was starved: 300 ms at once
+    for _ in range(20):
+        write(1)
+        buffer.read_into(out)
+        played.append(out.copy())
+    assert buffer.stats.catch_ups == 1 and buffer.stats.depth_ms <= 60
+    assert buffer.stats.caught_up_samples >= 25 * BLOCK
+    steps = np.abs(np.diff(np.concatenate(played).astype(np.int32)))
+    assert steps.max() <= 8000 * 2 * np.pi * 440 / SAMPLE_RATE * 2.5, steps.max()  # no click

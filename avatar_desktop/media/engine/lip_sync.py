@@ -5,8 +5,10 @@ out (receiver_skew.py), less what the picture takes on its own way to the screen
 
 Unheld, the voice trailed the lips by 75 ms (p50, 90 ms p95), past the 40 ms a viewer
 tolerates. The hold moves by at most 1 ms a frame, so held frames never overtake one another and
-a changing delay is not seen as judder. A recording uses the same slewing with no path of its
-own and a hold that may be negative (a file's timestamps can move the picture earlier).
+a changing delay is not seen as judder, except when the voice skipped a backlog: then the
+picture skips too (the frames still held are dropped, none is shown out of order). A recording
+uses the same slewing with no path of its own and a hold that may be negative (a file's
+timestamps can move the picture earlier).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from __future__ import annotations
 PICTURE_PATH_MS = 10.0
 MAX_HOLD_MS = 300.0
 STEP_MS = 1.0
+# The voice's path shorter by this much at once is the playout buffer skipping a backlog
+# (audio_output.py): the picture skips with it (frames still held are then not shown).
+JUMP_MS = 50.0
 
 
 class PictureDelay:
@@ -29,7 +34,7 @@ class PictureDelay:
         voice is played, nothing to wait for)."""
         target = 0.0 if voice_path_ms is None else voice_path_ms - self._path_ms
         target = min(MAX_HOLD_MS, max(self._floor_ms, target))
-        if not self._started:
+        if not self._started or target < self.hold_ms - JUMP_MS:
             self._started, self.hold_ms = True, target
         else:
             self.hold_ms += min(STEP_MS, max(-STEP_MS, target - self.hold_ms))

@@ -68,6 +68,7 @@ class RoomSession:
         self._stalled = False
         self.scaler: FrameScaler | None = None
         self.picture_delay = PictureDelay()
+        self._shown_us = 0  # when the frame last shown arrived
         self.receiver_skew = ReceiverSkew()
         # The file has no speaker in its way: only the receiver's skew is evened out there.
         self.recording_delay = PictureDelay(picture_path_ms=0.0, floor_ms=MIN_SKEW_MS)
@@ -164,7 +165,7 @@ class RoomSession:
                 received_us = time.time_ns() // 1000
                 hold_ms = self.picture_delay.update(self._voice_path_ms())
                 if hold_ms < 1.0:
-                    scaler.write(frame, received_us)
+                    self._show(scaler, frame, received_us)
                 else:
                     loop.call_later(hold_ms / 1000, self._show, scaler, frame, received_us)
                 if self.recorder is not None:
@@ -191,8 +192,10 @@ class RoomSession:
         return self.receiver_skew.skew_ms + self.jitter.stats.depth_ms + speaker.output_delay_ms
 
     def _show(self, scaler: FrameScaler, frame: rtc.VideoFrame, received_us: int) -> None:
-        """A held frame's time has come (unless its room has gone meanwhile)."""
-        if scaler is self.scaler and not self._closing:
+        """A frame's time has come (unless its room has gone meanwhile, or a later frame was
+        shown before it: the hold dropped at once, see lip_sync.py)."""
+        if scaler is self.scaler and not self._closing and received_us > self._shown_us:
+            self._shown_us = received_us
             scaler.write(frame, received_us)
 
     def _record(self, frame: rtc.VideoFrame, hold_ms: float, render_time_us: int) -> None:
@@ -413,6 +416,8 @@ class RoomSession:
                     "underruns": self.jitter.stats.underruns,
                     "playout_overflows": self.jitter.stats.overflows,
                     "playout_dropped_samples": self.jitter.stats.dropped_samples,
+                    "playout_catch_ups": self.jitter.stats.catch_ups,
+                    "playout_caught_up_samples": self.jitter.stats.caught_up_samples,
                     "playout_rate_ratio": round(self.jitter.stats.rate_ratio, 5),
                     "playout_blocks_played": self.jitter.stats.frames_played,
                     "playout_discarded_before_start": self.jitter.stats.discarded_before_start,
