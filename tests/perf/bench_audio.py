@@ -82,6 +82,8 @@ async def measure(rig: RigHandle, pulse: Pulse, seconds: float) -> dict[str, Any
         "playout_underruns": stats.get("underruns"),
         "playout_overflows": stats.get("playout_overflows"),
         "playout_dropped_samples": stats.get("playout_dropped_samples"),
+        "playout_catch_ups": stats.get("playout_catch_ups"),
+        "playout_caught_up_samples": stats.get("playout_caught_up_samples"),
         "playout_rate_ratio_last": stats.get("playout_rate_ratio"),
         "playout_blocks_played": stats.get("playout_blocks_played"),
         "audio_blocks_received": stats.get("audio_frames"),

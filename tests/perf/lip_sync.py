@@ -145,6 +145,11 @@ async def measure_lip_sync(rig: RigHandle, pulse: Pulse, seconds: float) -> dict
         "playout_dropped_samples": (
             media1.get("playout_dropped_samples", 0) - media0.get("playout_dropped_samples", 0)
         ),
+        "playout_catch_ups": media1.get("playout_catch_ups", 0)
+        - media0.get("playout_catch_ups", 0),
         "playout_rate_ratio": media1.get("playout_rate_ratio"),
         "picture_hold_ms": media1.get("picture_hold_ms"),
+        "receiver_skew_ms": media1.get("receiver_skew_ms"),
+        "jitter_buffer_audio_ms": media1.get("jitter_buffer_audio_ms"),
+        "jitter_buffer_video_ms": media1.get("jitter_buffer_video_ms"),
     }
