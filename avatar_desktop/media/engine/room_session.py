@@ -68,7 +68,8 @@ class RoomSession:
         self._stalled = False
         self.scaler: FrameScaler | None = None
         self.picture_delay = PictureDelay()
-        self._shown_us = 0  # when the frame last shown arrived
+        self._arrived = 0  # frames that came, numbered in order
+        self._shown = 0  # the number of the frame last shown
         self.receiver_skew = ReceiverSkew()
         # The file has no speaker in its way: only the receiver's skew is evened out there.
         self.recording_delay = PictureDelay(picture_path_ms=0.0, floor_ms=MIN_SKEW_MS)
@@ -163,11 +164,13 @@ class RoomSession:
             async for event in stream:
                 frame = event.frame
                 received_us = time.time_ns() // 1000
+                self._arrived += 1
                 hold_ms = self.picture_delay.update(self._voice_path_ms())
                 if hold_ms < 1.0:
-                    self._show(scaler, frame, received_us)
+                    self._show(scaler, frame, received_us, self._arrived)
                 else:
-                    loop.call_later(hold_ms / 1000, self._show, scaler, frame, received_us)
+                    show = (scaler, frame, received_us, self._arrived)
+                    loop.call_later(hold_ms / 1000, self._show, *show)
                 if self.recorder is not None:
                     hold_ms = self.recording_delay.update(self.receiver_skew.skew_ms)
                     self._record(frame, hold_ms, event.timestamp_us)
@@ -191,11 +194,13 @@ class RoomSession:
             return None
         return self.receiver_skew.skew_ms + self.jitter.stats.depth_ms + speaker.output_delay_ms
 
-    def _show(self, scaler: FrameScaler, frame: rtc.VideoFrame, received_us: int) -> None:
+    def _show(
+        self, scaler: FrameScaler, frame: rtc.VideoFrame, received_us: int, number: int
+    ) -> None:
         """A frame's time has come (unless its room has gone meanwhile, or a later frame was
         shown before it: the hold dropped at once, see lip_sync.py)."""
-        if scaler is self.scaler and not self._closing and received_us > self._shown_us:
-            self._shown_us = received_us
+        if scaler is self.scaler and not self._closing and number > self._shown:
+            self._shown = number
             scaler.write(frame, received_us)
 
     def _record(self, frame: rtc.VideoFrame, hold_ms: float, render_time_us: int) -> None:

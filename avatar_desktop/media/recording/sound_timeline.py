@@ -6,7 +6,8 @@ encoder in order. The voice keeps its own continuity — a late block is the net
 a new place — except across a real gap; the microphone, captured here, goes where its capture
 time says. With the microphone in, sound is held 150 ms before it is encoded, so a block of the
 other source still on its way finds its place (the voice comes 30-90 ms after the moment it
-stands for, the microphone 10-20 ms).
+stands for, the microphone 10-20 ms). The voice's continuity does not drift from the local
+clock: WebRTC's jitter buffer stretches the sender's clock to the 10 ms pulls of this machine's.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ SAMPLE_RATE = 48_000
 _GAP_S = 0.2  # voice this far behind the clock may be a gap: filled with silence
 _SETTLE_S = 0.3  # how long late voice is held to tell a gap from a burst
 _MIXING_LOOKAHEAD_S = 0.15
-_MICROPHONE_REANCHOR_S = (
-    0.06  # the microphone's blocks drift this far from their times: placed anew
-)
+# The microphone's blocks drifted this far from their capture times: placed anew.
+_MICROPHONE_REANCHOR_S = 0.06
 
 Samples = npt.NDArray[np.int16]
 
