@@ -70,6 +70,7 @@ from .unstopped_sessions import UnstoppedSessions
 log = logging.getLogger(__name__)
 S = SessionState
 _MEDIA_ERRORS = (MediaCommandFailed, ConnectionError, OSError)
+AVATAR_NAME_TIMEOUT_S = 3.0  # the chosen avatar's name is a nicety: never a slow start
 
 __all__ = ["LiveStatus", "SessionController", "SessionView", "Timing", "VoiceSettings"]
 
@@ -162,6 +163,7 @@ class SessionController:
         self.last_error: AvatarServiceError | None = None
         self.next_retry_at: float | None = None
         self.avatar_name = ""
+        self._named_avatar_id = ""  # the chosen avatar whose name was looked up
         self.unstopped = unstopped or UnstoppedSessions(ledger, self._log_event)
         self._media_factory = media_factory
         self._media: MediaPort | None = None
@@ -592,6 +594,7 @@ class SessionController:
         """Empty avatar id means the account's first avatar (shown to the user)."""
         settings = self.settings
         if settings.avatar_id:
+            await self._name_chosen_avatar(settings.avatar_id)
             return settings
         try:
             avatars = await self.provider.list_avatars()
@@ -604,6 +607,20 @@ class SessionController:
         avatar_id, self.avatar_name = avatars[0]
         self._log_event(f"no avatar chosen: using the account's first, {self.avatar_name}")
         return dataclasses.replace(settings, avatar_id=avatar_id)
+
+    async def _name_chosen_avatar(self, avatar_id: str) -> None:
+        """The chosen avatar's name from the account's list, once per avatar, for the window
+        and the files it names; a list that fails or is slow only leaves the name out."""
+        if self._named_avatar_id == avatar_id:
+            return
+        self._named_avatar_id, self.avatar_name = avatar_id, ""
+        try:
+            async with asyncio.timeout(AVATAR_NAME_TIMEOUT_S):
+                avatars = await self.provider.list_avatars()
+        except (AvatarServiceError, TimeoutError) as exc:
+            log.info("the avatar's name was not found: %s", exc)
+            return
+        self.avatar_name = next((name for ident, name in avatars if ident == avatar_id), "")
 
     async def _one_session(self) -> None:
         self.grant = None

@@ -242,6 +242,26 @@ async def test_no_avatar_chosen_uses_the_accounts_first_and_says_which() -> None
     await controller.close()
 
 
+async def test_a_chosen_avatar_is_named_from_the_accounts_list_once() -> None:
+    controller, provider, _media, _changes = make(settings=SessionSettings(avatar_id="a-1"))
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE)
+    assert provider.started[0].avatar_id == "a-1"
+    assert controller.view().avatar_name == "Anna"
+    await controller.close()
+
+
+async def test_a_chosen_avatar_the_list_cannot_name_still_starts() -> None:
+    provider = FakeProvider(ProviderScript(avatars=[("other", "Olga")]))
+    controller, provider, _media, _changes = make(
+        provider, settings=SessionSettings(avatar_id="a-9")
+    )
+    await controller.start()
+    await until(lambda: controller.state is S.LIVE)
+    assert provider.started[0].avatar_id == "a-9" and controller.view().avatar_name == ""
+    await controller.close()
+
+
 async def test_an_account_without_avatars_is_terminal_with_words() -> None:
     provider = FakeProvider(ProviderScript(avatars=[]))
     controller, provider, _media, _changes = make(provider, settings=SessionSettings(avatar_id=""))
