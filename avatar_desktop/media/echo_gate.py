@@ -94,6 +94,9 @@ class ResidualEchoGate:
         self._decay = 10 ** (-self.TAIL_DECAY_DB / 10)
         self.gated_blocks = 0
         self.double_talk_blocks = 0
+        # The last block's verdict, for the gain stage behind the gate (voice_gain.py).
+        self.avatar_loud = False  # the echo (or its tail) could be in it
+        self.passed_user = False  # taken for the user talking over the avatar
 
     @property
     def residual_ratio_db(self) -> float:
@@ -132,7 +135,9 @@ class ResidualEchoGate:
         driver = self._driver()
         predicted = driver * self._num / self._den
         target = 1.0
-        if driver > self._quiet:  # the avatar is loud (what it leaves may still be faint)
+        self.avatar_loud = driver > self._quiet
+        self.passed_user = False
+        if self.avatar_loud:  # the avatar is loud (what it leaves may still be faint)
             # The canceller losing the room for a moment (its residual jumping) must not pass
             # as the user: a voice over the echo also raises the microphone's raw level above
             # what the room alone gives, which the canceller's state cannot.
@@ -161,6 +166,7 @@ class ResidualEchoGate:
         if self._hold > 0:
             self._hold -= 1
             target = 1.0
+            self.passed_user = self.avatar_loud
         if target < 1.0:
             self.gated_blocks += 1
         if target == self._gain == 1.0:
