@@ -155,8 +155,10 @@ class ResidualEchoGate:
                 self._raw_predicted = np.roll(self._raw_predicted, -1)
                 self._raw_recent[-1] = raw_energy
                 self._raw_predicted[-1] = driver * self._raw_num / self._raw_den
-                raw_ok = float(np.sum(self._raw_recent)) > (
-                    float(np.sum(self._raw_predicted)) * self._raw_margin
+                raw_ok = (
+                    raw_energy > self._raw_predicted[-1]
+                    and float(np.sum(self._raw_recent))
+                    > float(np.sum(self._raw_predicted)) * self._raw_margin
                 )
             voice = energy > predicted * self._margin and raw_ok
             self._voice_run = self._voice_run + 1 if voice else 0
