@@ -184,7 +184,8 @@ async def run_case(
             case.gated_frames = dict(controller.media_stats).get("mic_gated")
             case.room_blocks_in, case.room_blocks_short = room.blocks_in, room.blocks_short
             case.room_delay_ms = pulse.mic.room_queue_max * 1000 // 48_000
-            case.debug = {k: v for k, v in controller.media_stats.items() if k.startswith("mic_")}
+            stats = controller.media_stats.items()
+            case.debug = {k: v for k, v in stats if k.startswith(("mic_", "speaker_"))}
             case.mic_dropped = case.debug.get("mic_dropped")
         case.room_missed_ms = pulse.monitor_behind_ms
     finally:
@@ -248,7 +249,7 @@ async def run_answers(
             case.echo_delay_ms = stats1.get("mic_echo_delay_ms")
             case.gated_frames = stats1.get("mic_gated")
             case.mic_dropped = stats1.get("mic_dropped")
-            case.debug = {k: v for k, v in stats1.items() if k.startswith("mic_")}
+            case.debug = {k: v for k, v in stats1.items() if k.startswith(("mic_", "speaker_"))}
             case.room_blocks_in, case.room_blocks_short = room.blocks_in, room.blocks_short
             case.room_delay_ms = pulse.mic.room_queue_max * 1000 // 48_000
         case.room_missed_ms = pulse.monitor_behind_ms

@@ -369,6 +369,8 @@ class RoomSession:
                 "mic_restarts": self._mic_restarts,
                 "mic_dropped": mic.dropped,
                 "mic_overflows": mic.input_overflows,
+                "speaker_underflows": None if self._speaker is None
+                else self._speaker.device_underflows,
                 "mic_energy_in": mic.energy_in,
                 "mic_energy_out": mic.energy_out,
                 "mic_delay_ms": mic.measured_delay_ms
