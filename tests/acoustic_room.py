@@ -191,6 +191,11 @@ class AcousticRoom:
     def queued(self) -> int:
         return self._drift.available
 
+    @property
+    def drift_ratio(self) -> float:
+        """Played samples per microphone sample."""
+        return self._drift.ratio
+
     def pull(self, count: int = BLOCK) -> FloatArray:
         if self._drift.available < count:
             self.blocks_short += 1

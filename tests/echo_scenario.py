@@ -57,6 +57,8 @@ class EchoCase:
     mic_dropped: int | None = None  # microphone blocks the engine's loop never took
     room_blocks_in: int = 0  # what the monitor delivered to the room (10 ms blocks)
     room_blocks_short: int = 0  # microphone blocks that found no played audio queued
+    room_delay_ms: int = 0  # the most the room's queue held: the delay the harness added
+    room_missed_ms: int = 0  # how far the monitor's delivery fell behind the wall clock
     debug: dict[str, Any] = field(default_factory=dict)  # the microphone's last counters
 
     def row(self) -> dict[str, Any]:
@@ -181,8 +183,11 @@ async def run_case(
             case.false_durations_s = segments
             case.gated_frames = dict(controller.media_stats).get("mic_gated")
             case.room_blocks_in, case.room_blocks_short = room.blocks_in, room.blocks_short
-            case.debug = {k: v for k, v in controller.media_stats.items() if k.startswith("mic_")}
+            case.room_delay_ms = pulse.mic.room_queue_max * 1000 // 48_000
+            stats = controller.media_stats.items()
+            case.debug = {k: v for k, v in stats if k.startswith(("mic_", "speaker_"))}
             case.mic_dropped = case.debug.get("mic_dropped")
+        case.room_missed_ms = pulse.monitor_behind_ms
     finally:
         await controller.close()
         await provider.aclose()
@@ -244,7 +249,10 @@ async def run_answers(
             case.echo_delay_ms = stats1.get("mic_echo_delay_ms")
             case.gated_frames = stats1.get("mic_gated")
             case.mic_dropped = stats1.get("mic_dropped")
+            case.debug = {k: v for k, v in stats1.items() if k.startswith(("mic_", "speaker_"))}
             case.room_blocks_in, case.room_blocks_short = room.blocks_in, room.blocks_short
+            case.room_delay_ms = pulse.mic.room_queue_max * 1000 // 48_000
+        case.room_missed_ms = pulse.monitor_behind_ms
     finally:
         await controller.close()
         await provider.aclose()

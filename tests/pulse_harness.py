@@ -31,10 +31,19 @@ BLOCK = RATE // 100
 
 
 class MicFeeder(threading.Thread):
-    """Writes 10 ms blocks into the pipe source at real-time pace: silence unless speaking, plus
-    the room's echo and noise while a room is set (``room``, fed by a ``MonitorReader``)."""
+    """Writes 10 ms blocks into the pipe source: silence unless speaking, plus the room's echo
+    and noise while a room is set (``room``, fed by a ``MonitorReader``).
 
-    PRIME_SAMPLES = 2 * BLOCK  # the monitor delivers in bursts: start pulling 20 ms behind it
+    Without a room the feeder keeps real-time pace on its own clock. With one, the speaker's
+    clock drives the microphone, as on a laptop whose sound card clocks both: each block the
+    monitor delivers releases one block into the FIFO (times the room's drift). Two clocks
+    pacing each side of the room's queue ratcheted the echo's delay up by a block at each
+    dip of the monitor's delivery and by the lost time at each late wake-up of the feeder
+    (measured: 20 ms to 50 ms within 10 s of a quiet run; 250-1389 ms in sessions); with one
+    clock the room's queue, and so the delay it adds, stays at ``PRIME_SAMPLES``.
+    """
+
+    PRIME_SAMPLES = 3 * BLOCK  # the room's lead over the microphone: a partial block + jitter
 
     def __init__(self, fifo: Path) -> None:
         super().__init__(daemon=True, name="mic-feeder")
@@ -44,8 +53,12 @@ class MicFeeder(threading.Thread):
         self.lock = threading.Lock()
         self.room: AcousticRoom | None = None
         self._primed = False
+        self._owed = 0.0  # microphone samples the monitor's delivery has released
+        self._room_fd: int | None = None
         self._mark_start = False
         self.blocks_written = 0
+        self.blocks_dropped = 0  # room blocks the FIFO had no room for (the source not reading)
+        self.room_queue_max = 0  # the most samples the room held (its added delay)
         self.user_started_at: list[float] = []  # monotonic time of each say()'s first block
 
     def say(self, pcm: npt.NDArray[np.int16]) -> None:
@@ -59,26 +72,65 @@ class MicFeeder(threading.Thread):
         with self.lock:
             return bool(self.pending)
 
-    def played(self, samples: npt.NDArray[np.int16]) -> None:
-        """What the speaker played, from the monitor (the room's input)."""
+    def set_room(self, room: AcousticRoom | None) -> None:
         with self.lock:
-            if self.room is not None:
-                self.room.push(samples)
+            self.room = room
+            self._primed = False
+            self._owed = 0.0
+            self.room_queue_max = 0
 
-    def _next_block(self) -> npt.NDArray[np.int16]:
+    def played(self, samples: npt.NDArray[np.int16]) -> None:
+        """What the speaker played, from the monitor (the room's input): once the room is
+        primed, as many microphone blocks as that releases go into the FIFO."""
+        blocks = []
         with self.lock:
-            if self._mark_start and self.pending:
-                self.user_started_at.append(time.monotonic())
-                self._mark_start = False
-            user = self.pending.popleft() if self.pending else None
             room = self.room
             if room is None:
-                return user if user is not None else np.zeros(BLOCK, np.int16)
-            if room.queued >= self.PRIME_SAMPLES:
-                self._primed = True
-            elif room.queued < BLOCK:
-                self._primed = False
-            heard = room.pull() if self._primed else room.pull_noise()
+                return
+            room.push(samples)
+            if not self._primed:
+                self._primed = room.queued >= self.PRIME_SAMPLES
+                return
+            self._owed += samples.size / room.drift_ratio
+            while self._owed >= BLOCK:
+                self._owed -= BLOCK
+                blocks.append(self._mix(room.pull()))
+            self.room_queue_max = max(self.room_queue_max, room.queued)
+        for block in blocks:
+            self._write_room_block(block)
+
+    def _user_block(self) -> npt.NDArray[np.int16] | None:
+        """The user's next 10 ms, if speaking (called with the lock held)."""
+        if self._mark_start and self.pending:
+            self.user_started_at.append(time.monotonic())
+            self._mark_start = False
+        return self.pending.popleft() if self.pending else None
+
+    def _mix(self, heard: npt.NDArray[np.float64]) -> npt.NDArray[np.int16]:
+        user = self._user_block()
+        if user is not None:
+            heard = heard + user
+        return np.clip(np.round(heard), -32768, 32767).astype(np.int16)
+
+    def _write_room_block(self, block: npt.NDArray[np.int16]) -> None:
+        """Never blocks the monitor's thread: a FIFO that is full (the source suspended) loses
+        the block, as a sound card's buffer overruns."""
+        if self._room_fd is None:
+            self._room_fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            os.write(self._room_fd, block.tobytes())
+            self.blocks_written += 1
+        except (BlockingIOError, BrokenPipeError):  # full, or PulseAudio going away
+            self.blocks_dropped += 1
+
+    def _next_block(self) -> npt.NDArray[np.int16] | None:
+        """The feeder's own block, or None while the monitor clocks the microphone."""
+        with self.lock:
+            room = self.room
+            if room is not None and self._primed:
+                return None
+            user = self._user_block()
+            heard = room.pull_noise() if room is not None else np.zeros(BLOCK)
         if user is not None:
             heard = heard + user
         return np.clip(np.round(heard), -32768, 32767).astype(np.int16)
@@ -90,16 +142,19 @@ class MicFeeder(threading.Thread):
             next_at = time.monotonic()
             while not self.stopped.is_set():
                 block = self._next_block()
-                try:
-                    out.write(block.tobytes())
-                except BrokenPipeError:
-                    return
-                self.blocks_written += 1
+                if block is not None:
+                    try:
+                        out.write(block.tobytes())
+                    except BrokenPipeError:
+                        return
+                    self.blocks_written += 1
                 next_at += 0.01
                 now = time.monotonic()
                 if now - next_at > 0.05:
                     next_at = now
                 time.sleep(max(0.0, next_at - now))
+        if self._room_fd is not None:
+            os.close(self._room_fd)
 
 
 def record_monitor() -> subprocess.Popen[bytes]:
@@ -119,6 +174,7 @@ class MonitorReader(threading.Thread):
         self.feeder = feeder
         self.proc = record_monitor()
         self.samples = 0
+        self.first_at: float | None = None  # monotonic time of the first delivery
 
     def run(self) -> None:
         assert self.proc.stdout is not None
@@ -127,12 +183,22 @@ class MonitorReader(threading.Thread):
             chunk = self.proc.stdout.read1(2 * BLOCK)  # type: ignore[attr-defined]
             if not chunk:
                 return
+            if self.first_at is None:
+                self.first_at = time.monotonic()
             data, carry = carry + chunk, b""
             if len(data) % 2:
                 data, carry = data[:-1], data[-1:]
             pcm = np.frombuffer(data, np.int16)
             self.samples += pcm.size
             self.feeder.played(pcm)
+
+    @property
+    def behind_ms(self) -> float:
+        """How far the delivered samples trail the wall clock since the first delivery: a
+        steady few ms is the fragment size; growth is monitor audio lost (parec overran)."""
+        if self.first_at is None:
+            return 0.0
+        return (time.monotonic() - self.first_at) * 1000 - self.samples * 1000 / RATE
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -205,6 +271,7 @@ class Pulse:
         self.runtime = runtime
         self.mic = feeder
         self.speaker = speaker
+        self.monitor_behind_ms = 0
 
     @contextlib.contextmanager
     def speaker_looped_into_microphone(self) -> Iterator[None]:
@@ -217,19 +284,18 @@ class Pulse:
 
     @contextlib.contextmanager
     def speaker_in_room(self, spec: RoomSpec) -> Iterator[AcousticRoom]:
-        """The microphone hears the speaker through ``spec``'s room (and the user's speech)."""
+        """The microphone hears the speaker through ``spec``'s room (and the user's speech).
+        ``monitor_behind_ms`` says, once it ends, how much of the speaker the room missed."""
         room = AcousticRoom(spec)
         reader = MonitorReader(self.mic)
-        with self.mic.lock:
-            self.mic.room = room
-            self.mic._primed = False
+        self.mic.set_room(room)
         reader.start()
         try:
             yield room
         finally:
+            self.monitor_behind_ms = round(reader.behind_ms)
             reader.stop()
-            with self.mic.lock:
-                self.mic.room = None
+            self.mic.set_room(None)
 
     @contextlib.contextmanager
     def microphone_unplugged(self) -> Iterator[None]:

@@ -178,6 +178,9 @@ class SpeakerOutput:
         self.buffer = buffer
         self._played = played
         self.output_delay_ms: float | None = None  # a block's wait for the DAC, smoothed
+        # Callbacks PortAudio ran too late for the device (it played silence meanwhile):
+        # each one moves what is played against the echo canceller's reference.
+        self.device_underflows = 0
         try:
             import sounddevice as sd
         except OSError as exc:  # "PortAudio library not found"
@@ -197,6 +200,8 @@ class SpeakerOutput:
             raise AudioOutputUnavailable(str(exc)) from exc
 
     def _callback(self, outdata: Any, frames: int, stamps: Any, status: Any) -> None:
+        if status.output_underflow:
+            self.device_underflows += 1
         self.buffer.read_into(outdata[:, 0])
         ahead = stamps.outputBufferDacTime - stamps.currentTime
         known = 0 <= ahead < 1.0

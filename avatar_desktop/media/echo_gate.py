@@ -2,15 +2,17 @@
 microphone (and an estimate of the echo's delay from the envelopes, reported).
 
 AEC3 leaves a residual when the room is loud and reverberant and the loudspeaker distorts (a
-laptop at 0 dB coupling), and the AGC behind it lifts that residual: tens of milliseconds above
-the rig's VAD threshold are enough for a false user turn. The gate predicts, per 10 ms block,
-how much residual the avatar's voice can leave: the loudest reference block around the echo's
-delay (and its decaying tail, the room's reverberation) times the residual's share of the
-reference, learned over the blocks not taken for the user. Three blocks in a row well above
-that prediction, with the raw microphone also above what the room alone gives, are the user
-(double talk): they pass whole, with a short hold so words are not chopped. A block the
-prediction explains is attenuated. The gate does nothing while the avatar is quiet, so it
-never turns into the half-duplex mute that would stop the user from interrupting.
+laptop at 0 dB coupling): tens of milliseconds above the rig's VAD threshold are enough for a
+false user turn. The gate predicts, per 10 ms block, how much residual the avatar's voice can
+leave: the loudest reference block around the echo's delay (and its decaying tail, the room's
+reverberation) times the residual's share of the reference, learned over the blocks not taken
+for the user. Three blocks in a row well above that prediction, with the raw microphone over
+those three blocks also above what the room alone gives (summed: at 0 dB coupling the user is
+no louder than the echo, and block by block the syllables of both cross the prediction), are
+the user (double talk): they pass whole, held open 200 ms so the gaps between syllables do not
+chop the words. A block the prediction explains is attenuated. The gate does nothing while the
+avatar is quiet, so it never turns into the half-duplex mute that would stop the user from
+interrupting.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ class ResidualEchoGate:
     ONSET_BLOCKS = 3  # ... for this many blocks in a row
     RAW_MARGIN_DB = 3.0  # and the raw microphone must exceed the room's echo by this much
     ATTENUATION_DB = -30.0
-    HOLD_BLOCKS = 10  # 100 ms open after the last block that was the user's
+    HOLD_BLOCKS = 20  # 200 ms open after the user's last block: the gaps between syllables
     TAIL_DECAY_DB = 1.0  # per block: a 0.6 s RT60, the longest a home room has
     QUIET_DBFS = -55.0  # a reference below this is the avatar quiet; a residual, harmless
     FORGET = 0.97  # the residual ratio's memory, per block (~0.3 s)
@@ -89,11 +91,20 @@ class ResidualEchoGate:
         self._raw_num = 1.0  # the room's coupling (microphone before the canceller / reference)
         self._raw_den = 1.0
         self._raw_margin = 10 ** (self.RAW_MARGIN_DB / 10)
+        # The raw microphone and the room's prediction over the last ONSET_BLOCKS: a voice as
+        # loud as the echo (0 dB coupling) lifts their sum by 3 dB, while block by block the
+        # syllables of both put it above and below the prediction (measured: a user over the
+        # echo at 0 dB heard after 1.9 s, or not at all, with a per-block test).
+        self._raw_recent = np.zeros(self.ONSET_BLOCKS)
+        self._raw_predicted = np.zeros(self.ONSET_BLOCKS)
         self._margin = 10 ** (self.MARGIN_DB / 10)
         self._quiet = (32768 * 10 ** (self.QUIET_DBFS / 20)) ** 2 * FRAME
         self._decay = 10 ** (-self.TAIL_DECAY_DB / 10)
         self.gated_blocks = 0
         self.double_talk_blocks = 0
+        # The last block's verdict, for the gain stage behind the gate (voice_gain.py).
+        self.avatar_loud = False  # the echo (or its tail) could be in it
+        self.passed_user = False  # taken for the user talking over the avatar
 
     @property
     def residual_ratio_db(self) -> float:
@@ -132,13 +143,23 @@ class ResidualEchoGate:
         driver = self._driver()
         predicted = driver * self._num / self._den
         target = 1.0
-        if driver > self._quiet:  # the avatar is loud (what it leaves may still be faint)
+        self.avatar_loud = driver > self._quiet
+        self.passed_user = False
+        if self.avatar_loud:  # the avatar is loud (what it leaves may still be faint)
             # The canceller losing the room for a moment (its residual jumping) must not pass
             # as the user: a voice over the echo also raises the microphone's raw level above
             # what the room alone gives, which the canceller's state cannot.
             raw_ok = True
             if raw_energy is not None:
-                raw_ok = raw_energy > driver * self._raw_num / self._raw_den * self._raw_margin
+                self._raw_recent = np.roll(self._raw_recent, -1)
+                self._raw_predicted = np.roll(self._raw_predicted, -1)
+                self._raw_recent[-1] = raw_energy
+                self._raw_predicted[-1] = driver * self._raw_num / self._raw_den
+                raw_ok = (
+                    raw_energy > self._raw_predicted[-1]
+                    and float(np.sum(self._raw_recent))
+                    > float(np.sum(self._raw_predicted)) * self._raw_margin
+                )
             voice = energy > predicted * self._margin and raw_ok
             self._voice_run = self._voice_run + 1 if voice else 0
             # Blocks taken for the user teach nothing, unless they go on for longer than a
@@ -161,6 +182,7 @@ class ResidualEchoGate:
         if self._hold > 0:
             self._hold -= 1
             target = 1.0
+            self.passed_user = self.avatar_loud
         if target < 1.0:
             self.gated_blocks += 1
         if target == self._gain == 1.0:

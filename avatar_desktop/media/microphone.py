@@ -1,7 +1,8 @@
 """The user's microphone: sounddevice capture in 10 ms blocks → echo cancellation, noise
 suppression and high-pass (livekit's AudioProcessingModule, fed with what the speaker plays as
-its reverse stream), gain control → the residual echo gate (echo_gate.py) → the published
-track's AudioSource.
+its reverse stream) → the residual echo gate (echo_gate.py) → gain control (voice_gain.py,
+which never lifts the echo; WebRTC's AGC only when there is no echo cancellation) → the
+published track's AudioSource.
 
 No microphone is a state the app explains, not a crash: ``MicrophoneUnavailable`` says why.
 """
@@ -24,7 +25,8 @@ import numpy.typing as npt
 from livekit import rtc
 
 from .echo_gate import EchoDelayEstimator, ResidualEchoGate
-from .thread_bridge import ThreadToLoop
+from .thread_bridge import InOrderOnLoop, ThreadToLoop
+from .voice_gain import VoiceGain
 
 log = logging.getLogger(__name__)
 SAMPLE_RATE = 48_000
@@ -33,6 +35,7 @@ WARMUP_S = 1.5
 MAX_BACKLOG_BLOCKS = 25
 REFERENCE_LOUD_RMS = 100.0  # about -50 dBFS
 MAX_STREAM_DELAY_MS = 500
+GAIN_HOLD_S = 1.0
 
 
 class FrameSink(Protocol):
@@ -67,15 +70,22 @@ class Microphone:
     ) -> None:
         self.source = source
         self.options = options
+        # WebRTC's AGC sits before the gate and lifts the canceller's residual with the
+        # quiet: with echo cancellation the gain comes after the gate (VoiceGain).
         self.apm = rtc.AudioProcessingModule(
             echo_cancellation=options.echo_cancellation,
             noise_suppression=options.noise_suppression,
             high_pass_filter=options.high_pass_filter,
-            auto_gain_control=options.auto_gain_control,
+            auto_gain_control=options.auto_gain_control and not options.echo_cancellation,
         )
+        self.voice_gain: VoiceGain | None = None
+        if options.auto_gain_control and options.echo_cancellation:
+            self.voice_gain = VoiceGain()
         self._level = level
         self._device = device
         self._stream: Any = None
+        self._arrivals: InOrderOnLoop[tuple[npt.NDArray[np.int16], float]] | None = None
+        # Processed blocks for the track, with when (loop time) each was processed.
         self._bridge: ThreadToLoop[tuple[npt.NDArray[np.int16], float]] | None = None
         self._pump: asyncio.Task[None] | None = None
         self.muted = False
@@ -110,10 +120,11 @@ class Microphone:
     @property
     def blocks_received(self) -> int:
         """Blocks the device delivered (whether or not the track took them yet)."""
-        return self._bridge.posted if self._bridge is not None else 0
+        return self._arrivals.posted if self._arrivals is not None else 0
 
     @property
     def dropped(self) -> int:
+        """Processed blocks let go unpublished: the track fell behind by MAX_BACKLOG_BLOCKS."""
         return self._bridge.dropped if self._bridge is not None else 0
 
     async def start(self) -> None:
@@ -122,17 +133,20 @@ class Microphone:
         except OSError as exc:
             raise MicrophoneUnavailable(str(exc)) from exc
         loop = asyncio.get_running_loop()
-        # capture_frame sometimes holds on for a while (the SDK paces by its own estimate of
-        # its queue): a 250 ms backlog absorbs that; a longer one only adds latency when the
-        # track falls behind for good.
+        # Every captured block is processed as it reaches the loop, in order with the played
+        # ones (the canceller must see both streams whole); only then may a block wait for the
+        # track. capture_frame sometimes holds on for a while (the SDK paces by its own
+        # estimate of its queue): a 250 ms backlog absorbs that; a longer one only adds
+        # latency when the track falls behind for good.
         self._bridge = ThreadToLoop(loop, capacity=MAX_BACKLOG_BLOCKS)
-        bridge = self._bridge
+        self._arrivals = InOrderOnLoop(loop, self._process)
+        arrivals = self._arrivals
 
         def callback(indata: Any, frames: int, stamps: Any, status: Any) -> None:
             if status.input_overflow:
                 self.input_overflows += 1
             waited = max(0.0, stamps.currentTime - stamps.inputBufferAdcTime)
-            bridge.post((indata[:, 0].copy(), time.monotonic() - waited))
+            arrivals.post((indata[:, 0].copy(), time.monotonic() - waited))
 
         def open_stream() -> Any:
             stream = sd.InputStream(
@@ -208,40 +222,49 @@ class Microphone:
             and now - self._reference_loud_at < 0.3
         )
 
+    def _process(self, item: tuple[npt.NDArray[np.int16], float]) -> None:
+        """One captured block, on the loop as it arrives: the processing module, the gate and
+        the gain, then into the queue for the track."""
+        assert self._bridge is not None
+        block, captured_at = item
+        now = asyncio.get_running_loop().time()
+        self._capture_lag_ms.append((time.monotonic() - captured_at) * 1000)
+        frame = rtc.AudioFrame(block.tobytes(), SAMPLE_RATE, 1, FRAME)
+        if self.options.echo_cancellation:
+            # WebRTC refuses delays past 500 ms (the call raises): a first measurement can
+            # include the blocks that queued while the device opened.
+            self.apm.set_stream_delay_ms(min(self._hint_ms(), MAX_STREAM_DELAY_MS))
+        self.apm.process_stream(frame)
+        processed = np.frombuffer(frame.data, np.int16)
+        in_energy = float(np.sum(block.astype(np.float64) ** 2))
+        self.energy_in += in_energy
+        out_energy = float(np.sum(processed.astype(np.float64) ** 2))
+        self.convergence.feed(in_energy, out_energy, self.reference_heard_s)
+        self.energy_aec += out_energy
+        rms = (out_energy / FRAME) ** 0.5
+        self._level(20 * np.log10(max(rms, 1.0) / 32768))
+        published = self._residual_gate(processed, in_energy, out_energy, now)
+        if self.voice_gain is not None:
+            published = self._gain(published, out_energy, now)
+        if self._warming_up(now):
+            self.warmup_gated_frames += 1
+            published = np.zeros(FRAME, np.int16)
+        elif self.muted:
+            published = np.zeros(FRAME, np.int16)
+        else:
+            self.energy_out += float(np.sum(published.astype(np.float64) ** 2))
+        self._bridge.put((published, now))
+
     async def _run(self) -> None:
         assert self._bridge is not None
         loop = asyncio.get_running_loop()
         while True:
-            block, captured_at = await self._bridge.get()
-            started = loop.time()
-            self._capture_lag_ms.append((time.monotonic() - captured_at) * 1000)
-            frame = rtc.AudioFrame(block.tobytes(), SAMPLE_RATE, 1, FRAME)
-            if self.options.echo_cancellation:
-                # WebRTC refuses delays past 500 ms (the call raises): a first measurement can
-                # include the blocks that queued while the device opened.
-                self.apm.set_stream_delay_ms(min(self._hint_ms(), MAX_STREAM_DELAY_MS))
-            self.apm.process_stream(frame)
-            processed = np.frombuffer(frame.data, np.int16)
-            in_energy = float(np.sum(block.astype(np.float64) ** 2))
-            self.energy_in += in_energy
-            out_energy = float(np.sum(processed.astype(np.float64) ** 2))
-            self.convergence.feed(in_energy, out_energy, self.reference_heard_s)
-            self.energy_aec += out_energy
-            rms = (out_energy / FRAME) ** 0.5
-            self._level(20 * np.log10(max(rms, 1.0) / 32768))
-            published = self._residual_gate(processed, in_energy, out_energy, started)
-            if self._warming_up(started):
-                self.warmup_gated_frames += 1
-                frame = rtc.AudioFrame(bytes(FRAME * 2), SAMPLE_RATE, 1, FRAME)
-            elif self.muted:
-                frame = rtc.AudioFrame(bytes(FRAME * 2), SAMPLE_RATE, 1, FRAME)
-            else:
-                self.energy_out += float(np.sum(published.astype(np.float64) ** 2))
-                frame = rtc.AudioFrame(published.tobytes(), SAMPLE_RATE, 1, FRAME)
+            published, processed_at = await self._bridge.get()
+            frame = rtc.AudioFrame(published.tobytes(), SAMPLE_RATE, 1, FRAME)
             await self.source.capture_frame(frame)
             self.frames_captured += 1
             if len(self.capture_latency_ms) < 100_000:
-                self.capture_latency_ms.append((loop.time() - started) * 1000)
+                self.capture_latency_ms.append((loop.time() - processed_at) * 1000)
 
     def _residual_gate(
         self, processed: npt.NDArray[np.int16], in_energy: float, out_energy: float, now: float
@@ -260,6 +283,19 @@ class Microphone:
             self.gate.learn(out_energy, in_energy)
             return processed
         return self.gate.process(processed, out_energy, in_energy)
+
+    def _gain(
+        self, samples: npt.NDArray[np.int16], energy: float, now: float
+    ) -> npt.NDArray[np.int16]:
+        """VoiceGain with the gate's verdict. The avatar counts as loud for a second after its
+        last loud block as well: the gate's reverberant tail is an estimate, and a pause
+        between two sentences must not lift the echo's tail."""
+        assert self.voice_gain is not None
+        loud = now - self._reference_loud_at < GAIN_HOLD_S or self._warming_up(now)
+        user = False
+        if self.options.residual_echo_gate:
+            loud, user = loud or self.gate.avatar_loud, self.gate.passed_user
+        return self.voice_gain.process(samples, energy, loud, user)
 
     async def close(self) -> None:
         if self._pump is not None:

@@ -106,3 +106,31 @@ def test_a_burst_of_residual_without_a_louder_microphone_is_not_taken_for_the_us
         published = gate.process(samples, energy, float(raw[k]))
         out.append(float(np.sum(published.astype(np.float64) ** 2)))
     assert sum(out[600:650]) < 0.01 * residual[600:650].sum()
+
+
+def test_the_user_as_loud_as_the_echo_is_heard_within_half_a_second() -> None:
+    """0 dB coupling: the user's voice at the microphone no louder than the avatar's echo (its
+    syllables make the raw level jump around the room's prediction block by block)."""
+    ref = _speech_like_energies(1200, 9)
+    raw = np.roll(ref, 5)
+    residual = raw * 10 ** (-30 / 10)
+    user = np.zeros_like(ref)
+    user[800:1000] = _speech_like_energies(200, 10)
+    user[800:1000] *= raw[700:800].mean() / user[800:1000].mean()  # as loud as the echo
+    gate = ResidualEchoGate()
+    gate.delay_blocks = 5
+    rng = np.random.default_rng(11)
+    fed = passed = 0.0
+    for k in range(ref.size):
+        gate.reference(float(ref[k]))
+        samples = _block(float(residual[k] + user[k]), rng)
+        energy = float(np.sum(samples.astype(np.float64) ** 2))
+        published = gate.process(samples, energy, float(raw[k] + user[k]))
+        if k == 799:
+            assert gate.double_talk_blocks == 0
+        if k == 850:
+            assert gate.double_talk_blocks > 0, "not heard in the first 0.5 s"
+        if k >= 800:
+            fed += energy
+            passed += float(np.sum(published.astype(np.float64) ** 2))
+    assert passed > 0.8 * fed, passed / fed

@@ -28,7 +28,7 @@ COLUMNS = (
     ("converged_s", 6),
     ("false_starts", 6), ("false_segments", 6), ("barge_in_heard_s", 7),
     ("avatar_interrupted", 6), ("true_segments", 5), ("mic_delay_ms", 6), ("echo_delay_ms", 6),
-    ("gated_frames", 6), ("mic_dropped", 6),
+    ("gated_frames", 6), ("mic_dropped", 6), ("room_delay_ms", 6), ("room_missed_ms", 6),
 )  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from ..audio_output import AudioOutputUnavailable, JitterBuffer, SpeakerOutput
 from ..frame_buffer import FrameWriter
 from ..microphone import Microphone, MicrophoneUnavailable, ProcessingOptions
 from ..recording.recorder import Recorder
-from ..thread_bridge import ThreadToLoop
+from ..thread_bridge import InOrderOnLoop
 from .frame_scaler import FrameScaler
 from .lip_sync import PictureDelay
 from .microphone_tap import MicrophoneTap
@@ -61,7 +61,7 @@ class RoomSession:
         self._play_audio = play_audio
         self.jitter = JitterBuffer()
         self._speaker: SpeakerOutput | None = None
-        self._played_bridge: ThreadToLoop[Any] | None = None
+        self._played_bridge: InOrderOnLoop[Any] | None = None
         self._frames_in_window = 0
         self._audio_frames = 0
         self._last_frame_at: float | None = None
@@ -279,18 +279,17 @@ class RoomSession:
         if self._played_bridge is not None:
             self._played_bridge.post((block, rendered_at))
 
-    async def _feed_reference(self) -> None:
-        assert self._played_bridge is not None
-        while True:
-            block, rendered_at = await self._played_bridge.get()
-            if self.microphone is not None:
-                self.microphone.play_reference(block, rendered_at)
+    def _feed_reference(self, item: tuple[Any, float | None]) -> None:
+        """On the loop, in order with the microphone's captured blocks (InOrderOnLoop)."""
+        if self.microphone is not None:
+            self.microphone.play_reference(*item)
 
     async def _read_audio(self, track: rtc.Track) -> None:
         if self._play_audio and self._speaker is None:
             try:
-                self._played_bridge = ThreadToLoop(asyncio.get_running_loop())
-                self._spawn(self._feed_reference(), "echo-reference")
+                self._played_bridge = InOrderOnLoop(
+                    asyncio.get_running_loop(), self._feed_reference
+                )
                 self._speaker = SpeakerOutput(self.jitter, played=self._on_played)
                 self.emit({"event": "audio_output", "available": True})
             except AudioOutputUnavailable as exc:
@@ -394,6 +393,8 @@ class RoomSession:
                 "mic_restarts": self._mic_restarts,
                 "mic_dropped": mic.dropped,
                 "mic_overflows": mic.input_overflows,
+                "speaker_underflows": None if self._speaker is None
+                else self._speaker.device_underflows,
                 "mic_energy_in": mic.energy_in,
                 "mic_energy_out": mic.energy_out,
                 "mic_delay_ms": mic.measured_delay_ms
@@ -409,6 +410,7 @@ class RoomSession:
                 else mic.echo_delay.delay_blocks * 10,
                 "mic_gated": mic.gate.gated_blocks,
                 "mic_double_talk": mic.gate.double_talk_blocks,
+                "mic_gain_db": None if mic.voice_gain is None else mic.voice_gain.gain_db,
                 **_percentiles("mic_latency_ms", mic.capture_latency_ms),
             }  # fmt: skip
             self.emit(
