@@ -233,17 +233,11 @@ async def test_send_text_failure_reaches_the_caller() -> None:
     await controller.close()
 
 
-async def test_no_avatar_chosen_uses_the_accounts_first_and_says_which() -> None:
-    controller, provider, _media, _changes = make(settings=SessionSettings(avatar_id=""))
-    await controller.start()
-    await until(lambda: controller.state is S.LIVE)
-    assert provider.started[0].avatar_id == "a-1"
-    assert controller.view().avatar_name == "Anna"
-    await controller.close()
-
-
-async def test_a_chosen_avatar_is_named_from_the_accounts_list_once() -> None:
-    controller, provider, _media, _changes = make(settings=SessionSettings(avatar_id="a-1"))
+@pytest.mark.parametrize("chosen", ["", "a-1"], ids=["none chosen: the first", "chosen"])
+async def test_the_avatar_is_named_from_the_accounts_list(chosen: str) -> None:
+    """None chosen: the account's first, and the window says which; chosen: its name looked
+    up for the window and the files it names."""
+    controller, provider, _media, _changes = make(settings=SessionSettings(avatar_id=chosen))
     await controller.start()
     await until(lambda: controller.state is S.LIVE)
     assert provider.started[0].avatar_id == "a-1"
