@@ -57,12 +57,17 @@ async def controller(rig: RigHandle, pulse: Pulse) -> AsyncIterator[SessionContr
     await provider.aclose()
 
 
-def voiced_seconds(pcm: npt.NDArray[np.int16]) -> float:
+def voiced_segments(pcm: npt.NDArray[np.int16]) -> list[tuple[float, float]]:
+    """(start, end) in seconds of what the rig's VAD hears in ``pcm``."""
     vad = VoiceActivityDetector()
     padded = np.concatenate([pcm, np.zeros(48000, np.int16)])
     for start in range(0, padded.size - 479, 480):
         vad.feed(padded[start : start + 480])
-    return sum(s.duration_s for s in vad.segments)
+    return [(s.started_s, s.ended_s) for s in vad.segments]
+
+
+def voiced_seconds(pcm: npt.NDArray[np.int16]) -> float:
+    return sum(end - start for start, end in voiced_segments(pcm))
 
 
 async def test_spoken_words_reach_the_avatar_with_their_length(
@@ -201,15 +206,6 @@ async def test_unplugged_microphone_is_explained_and_a_replug_recovers(
     await until(lambda: controller.status.microphone is True, 20)
     assert controller.state is S.LIVE
     assert controller.grant is not None and controller.grant.session_id == session_id
-
-
-def voiced_segments(pcm: npt.NDArray[np.int16]) -> list[tuple[float, float]]:
-    """(start, end) in seconds of what the rig's VAD hears in ``pcm``."""
-    vad = VoiceActivityDetector()
-    padded = np.concatenate([pcm, np.zeros(48000, np.int16)])
-    for start in range(0, padded.size - 479, 480):
-        vad.feed(padded[start : start + 480])
-    return [(s.started_s, s.ended_s) for s in vad.segments]
 
 
 async def test_a_recording_with_the_microphone_has_the_users_words_where_they_were_said(

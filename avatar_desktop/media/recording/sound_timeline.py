@@ -106,10 +106,7 @@ class SoundTimeline:
         if upto <= self.encoded:
             return None
         count = upto - self.encoded
-        if self._buffer.size < count:
-            self._buffer = np.concatenate(
-                [self._buffer, np.zeros(count - self._buffer.size, np.int32)]
-            )
+        self._cover(count)
         out = np.clip(self._buffer[:count], -32768, 32767).astype(np.int16)
         self._buffer = self._buffer[count:]
         self.encoded = upto
@@ -123,8 +120,11 @@ class SoundTimeline:
             return
         begin = start + skip - self.encoded
         end = begin + samples.size - skip
-        if self._buffer.size < end:
-            self._buffer = np.concatenate(
-                [self._buffer, np.zeros(end - self._buffer.size, np.int32)]
-            )
+        self._cover(end)
         self._buffer[begin:end] += samples[skip:]
+
+    def _cover(self, count: int) -> None:
+        """Grows the buffer with silence to hold ``count`` samples from the encoded part."""
+        if self._buffer.size < count:
+            padding = np.zeros(count - self._buffer.size, np.int32)
+            self._buffer = np.concatenate([self._buffer, padding])
