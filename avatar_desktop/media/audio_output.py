@@ -161,13 +161,14 @@ class JitterBuffer:
             self.stats.depth_ms = self._size * 1000 / SAMPLE_RATE
 
 
-Played = Callable[[npt.NDArray[np.int16], float | None], None]
+Played = Callable[[npt.NDArray[np.int16], float | None, bool], None]
 
 
 class SpeakerOutput:
     """Plays a JitterBuffer on an output device (None: the system default). ``played`` gets a
     copy of each block as it goes out (the echo canceller's reference), from the audio thread,
-    with when (time.monotonic) it reaches the DAC by PortAudio's timestamps (None: unknown)."""
+    with when (time.monotonic) it reaches the DAC by PortAudio's timestamps (None: unknown)
+    and whether the device ran dry before it (the blocks after it reach the room later)."""
 
     def __init__(
         self,
@@ -200,7 +201,8 @@ class SpeakerOutput:
             raise AudioOutputUnavailable(str(exc)) from exc
 
     def _callback(self, outdata: Any, frames: int, stamps: Any, status: Any) -> None:
-        if status.output_underflow:
+        underflowed = bool(status.output_underflow)
+        if underflowed:
             self.device_underflows += 1
         self.buffer.read_into(outdata[:, 0])
         ahead = stamps.outputBufferDacTime - stamps.currentTime
@@ -209,7 +211,8 @@ class SpeakerOutput:
             last = self.output_delay_ms
             self.output_delay_ms = ahead * 1000 if last is None else 0.95 * last + 50 * ahead
         if self._played is not None:
-            self._played(outdata[:, 0].copy(), time.monotonic() + ahead if known else None)
+            rendered_at = time.monotonic() + ahead if known else None
+            self._played(outdata[:, 0].copy(), rendered_at, underflowed)
 
     @property
     def latency_ms(self) -> int:

@@ -106,6 +106,7 @@ class Microphone:
         self.reference_heard_s = 0.0
         self._reference_loud_at = -1e9
         self.warmup_gated_frames = 0
+        self.echo_path_breaks = 0  # speaker underflows that set the warm-up going again
         self.convergence = ConvergenceMeter()
         # The stream delay AEC3 is told is measured, not guessed: when each played block
         # reaches the DAC minus when the canceller got it, plus when each captured block is
@@ -167,11 +168,20 @@ class Microphone:
         )
         self._pump = loop.create_task(self._run(), name="microphone")
 
-    def play_reference(self, samples: npt.NDArray[np.int16], rendered_at: float | None) -> None:
+    def play_reference(
+        self, samples: npt.NDArray[np.int16], rendered_at: float | None, underflowed: bool = False
+    ) -> None:
         """What the speaker played (10 ms): the echo canceller's reverse stream.
-        ``rendered_at``: when (time.monotonic) its first sample reaches the DAC, if known."""
+        ``rendered_at``: when (time.monotonic) its first sample reaches the DAC, if known.
+        ``underflowed``: the device ran dry before this block, so from here on the echo comes
+        later than the canceller learned. AEC3 finds the new delay within a second or so and
+        leaks meanwhile (seen on the rig's digital loop under load: one underflow, then 36-56
+        dB where 90 was, and the avatar heard itself): the microphone warms up again."""
         if not self.options.echo_cancellation or samples.size != FRAME:
             return
+        if underflowed and self.reference_heard_s > 0:
+            self.reference_heard_s = 0.0
+            self.echo_path_breaks += 1
         now = time.monotonic()
         if rendered_at is not None:
             self._render_lead_ms.append((rendered_at - now) * 1000)

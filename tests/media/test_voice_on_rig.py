@@ -167,14 +167,17 @@ async def test_echo_of_the_avatar_is_cancelled(
             stats = controller.media_stats
             per_second.append((stats.get("mic_energy_in", 0.0), stats.get("mic_energy_out", 0.0)))
             await asyncio.sleep(1.0)
-        if echo_cancellation:  # without it, its own echo interrupts it (FULL mode's barge-in)
-            assert controller.status.avatar_speaking, "the avatar stopped before the end"
         (in0, out0), (in1, out1) = per_second[2], per_second[-1]
         erle_db = 10 * np.log10(max(in1 - in0, 1.0) / max(out1 - out0, 1.0))
         curve = [
-            round(10 * np.log10(max(b[0] - a[0], 1.0) / max(b[1] - a[1], 1.0)), 1)
+            round(float(10 * np.log10(max(b[0] - a[0], 1.0) / max(b[1] - a[1], 1.0))), 1)
             for a, b in itertools.pairwise(per_second)
         ]
+        if echo_cancellation:  # without it, its own echo interrupts it (FULL mode's barge-in)
+            assert controller.status.avatar_speaking, (
+                f"the avatar stopped before the end; ERLE per second {curve}; "
+                f"{_echo_figures(controller.media_stats)}"
+            )
         print(f"\nERLE aec={echo_cancellation}: {erle_db:.1f} dB over 5 s; per second {curve}")
         await until(lambda: not controller.status.avatar_speaking, 30)
         await asyncio.sleep(3.0)  # the avatar's VAD closes a segment after 0.8 s of silence
@@ -182,8 +185,7 @@ async def test_echo_of_the_avatar_is_cancelled(
         print(
             "segments heard:",
             rig.session(sid)["avatar"]["speech_durations_s"],
-            "delay hint ms:",
-            controller.media_stats.get("mic_delay_ms"),
+            _echo_figures(controller.media_stats),
         )
     if echo_cancellation:
         assert erle_db >= 25, f"ERLE {erle_db:.1f} dB; per second {curve}"
@@ -191,6 +193,14 @@ async def test_echo_of_the_avatar_is_cancelled(
     else:
         assert erle_db < 10
         assert heard >= 1, "without echo cancellation the echo should have been heard"
+
+
+def _echo_figures(stats: dict[str, object]) -> dict[str, object]:
+    """What says why an echo got through: the device's underflows, the canceller's delay."""
+    keys = ("speaker_underflows", "mic_overflows", "mic_delay_ms", "mic_render_lead_ms",
+            "mic_capture_lag_ms", "mic_gated", "mic_warmup_gated", "mic_echo_path_breaks",
+            "mic_converged_s")  # fmt: skip
+    return {key: stats.get(key) for key in keys}
 
 
 async def test_unplugged_microphone_is_explained_and_a_replug_recovers(

@@ -274,12 +274,12 @@ class RoomSession:
             self._last_level_at = now
             self.emit({"event": "mic_level", "dbfs": round(dbfs, 1)})
 
-    def _on_played(self, block: Any, rendered_at: float | None) -> None:
+    def _on_played(self, block: Any, rendered_at: float | None, underflowed: bool) -> None:
         """From the audio thread: hand the played block to the loop for the echo canceller."""
         if self._played_bridge is not None:
-            self._played_bridge.post((block, rendered_at))
+            self._played_bridge.post((block, rendered_at, underflowed))
 
-    def _feed_reference(self, item: tuple[Any, float | None]) -> None:
+    def _feed_reference(self, item: tuple[Any, float | None, bool]) -> None:
         """On the loop, in order with the microphone's captured blocks (InOrderOnLoop)."""
         if self.microphone is not None:
             self.microphone.play_reference(*item)
@@ -400,6 +400,7 @@ class RoomSession:
                 "mic_delay_ms": mic.measured_delay_ms
                 or mic.stream_delay_ms + mic.output_latency_ms,
                 "mic_warmup_gated": mic.warmup_gated_frames,
+                "mic_echo_path_breaks": mic.echo_path_breaks,
                 "mic_converged_s": mic.convergence.converged_after_s,
                 "mic_energy_aec": mic.energy_aec,
                 "mic_measured_delay_ms": mic.measured_delay_ms,
