@@ -77,7 +77,7 @@ def test_a_held_frame_keeps_the_buffer_mapped_until_let_go() -> None:
     writer.close()
 
 
-def test_the_scaler_converts_and_scales_in_one_pass_and_keeps_the_stamp(
+def test_the_scaler_converts_and_scales_and_keeps_the_stamp(
     pair: tuple[FrameWriter, FrameReader],
 ) -> None:
     writer, reader = pair

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from avatar_desktop.media.engine.lip_sync import MAX_HOLD_MS, PICTURE_PATH_MS, PictureDelay
+from avatar_desktop.media.engine.lip_sync import (
+    MAX_HOLD_MS,
+    PICTURE_PATH_MS,
+    RECORDING_STEP_MS,
+    PictureDelay,
+)
 
 
 def test_the_picture_waits_for_the_voice_less_its_own_path() -> None:
@@ -28,3 +33,10 @@ def test_when_the_voice_skips_a_backlog_the_picture_skips_with_it() -> None:
     delay.update(300.0)
     assert delay.update(280.0) == 289.0  # a small change: a millisecond a frame
     assert delay.update(40.0) == 40.0 - PICTURE_PATH_MS  # the buffer caught up: at once
+
+
+def test_a_recordings_delay_follows_the_skew_five_times_faster() -> None:
+    delay = PictureDelay(picture_path_ms=0.0, floor_ms=-100.0, step_ms=RECORDING_STEP_MS)
+    delay.update(0.0)  # the first frame, before the first second's statistics
+    holds = [delay.update(80.0) for _ in range(16)]
+    assert holds[:3] == [5.0, 10.0, 15.0] and holds[-1] == 80.0  # half a second, not 2.7

@@ -10,6 +10,7 @@ speaker plays.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -25,7 +26,7 @@ from ..microphone import Microphone, MicrophoneUnavailable, ProcessingOptions
 from ..recording.recorder import Recorder
 from ..thread_bridge import InOrderOnLoop
 from .frame_scaler import FrameScaler
-from .lip_sync import PictureDelay
+from .lip_sync import RECORDING_STEP_MS, PictureDelay
 from .microphone_tap import MicrophoneTap
 from .protocol import b64
 from .receiver_skew import MIN_SKEW_MS, ReceiverSkew, inbound_totals
@@ -69,10 +70,14 @@ class RoomSession:
         self.scaler: FrameScaler | None = None
         self.picture_delay = PictureDelay()
         self._arrived = 0  # frames that came, numbered in order
+        # Each frame's arrival here less WebRTC's render time for it (the file's timestamp).
+        self._after_render_ms: collections.deque[float] = collections.deque(maxlen=90)
         self._shown = 0  # the number of the frame last shown
         self.receiver_skew = ReceiverSkew()
         # The file has no speaker in its way: only the receiver's skew is evened out there.
-        self.recording_delay = PictureDelay(picture_path_ms=0.0, floor_ms=MIN_SKEW_MS)
+        self.recording_delay = PictureDelay(
+            picture_path_ms=0.0, floor_ms=MIN_SKEW_MS, step_ms=RECORDING_STEP_MS
+        )
         self._closing = False
 
     def emit(self, event: dict[str, Any]) -> None:
@@ -171,6 +176,10 @@ class RoomSession:
                 else:
                     show = (scaler, frame, received_us, self._arrived)
                     loop.call_later(hold_ms / 1000, self._show, *show)
+                if event.timestamp_us > 0:
+                    self._after_render_ms.append(
+                        time.monotonic() * 1000 - event.timestamp_us / 1000
+                    )
                 if self.recorder is not None:
                     hold_ms = self.recording_delay.update(self.receiver_skew.skew_ms)
                     self._record(frame, hold_ms, event.timestamp_us)
@@ -432,6 +441,7 @@ class RoomSession:
                     "playout_depth_ms": round(self.jitter.stats.depth_ms, 1),
                     "picture_hold_ms": round(self.picture_delay.hold_ms, 1),
                     "receiver_skew_ms": round(self.receiver_skew.skew_ms, 1),
+                    "frame_after_render_ms": _median(self._after_render_ms),
                     "jitter_buffer_audio_ms": _rounded(self.receiver_skew.audio_ms),
                     "jitter_buffer_video_ms": _rounded(self.receiver_skew.video_ms),
                     **self._scaler_stats(),
@@ -463,6 +473,10 @@ class RoomSession:
         if self._speaker is not None:
             self._speaker.close()
             self._speaker = None
+
+
+def _median(values: collections.deque[float]) -> float | None:
+    return round(float(np.median(np.asarray(values))), 1) if values else None
 
 
 def _rounded(value: float | None) -> float | None:
