@@ -96,3 +96,10 @@ def test_the_scaler_converts_and_scales_and_keeps_the_stamp(
     grey = pixels[300, 400]
     assert abs(int(grey[0]) - int(grey[2])) <= 2 and grey[3] == 255  # grey, opaque BGRA
     del frame, pixels, grey
+
+
+def test_the_scaler_shows_an_even_size(pair: tuple[FrameWriter, FrameReader]) -> None:
+    writer, reader = pair
+    i420 = rtc.VideoFrame(1280, 720, rtc.VideoBufferType.I420, bytes(1280 * 720 * 3 // 2))
+    reader.request_size(1895, 1065)  # the whole of an odd-sized view: 1893x1065 would fit
+    assert FrameScaler(writer).write(i420, received_us=5) == (1892, 1064)

@@ -54,7 +54,7 @@ class FrameScaler:
                                                  (chroma_w, chroma_h)), strict=True):  # fmt: skip
             _copy_plane(data[offset : offset + w * h].reshape(h, w), plane)
             offset += w * h
-        out_w, out_h = fit((width, height), self.frames.wanted_size())
+        out_w, out_h = _even(fit((width, height), self.frames.wanted_size()))
         sized = source
         if (out_w, out_h) != (width, height):
             sized = self._scale.reformat(
@@ -69,6 +69,10 @@ class FrameScaler:
         self.frames_scaled += 1
         self.seconds_spent += time.perf_counter() - began
         return out_w, out_h
+
+
+def _even(size: tuple[int, int]) -> tuple[int, int]:
+    return max(2, size[0] - size[0] % 2), max(2, size[1] - size[1] % 2)
 
 
 def _copy_plane(pixels: npt.NDArray[np.uint8], plane: av.video.plane.VideoPlane) -> None:
