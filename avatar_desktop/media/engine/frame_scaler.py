@@ -32,7 +32,9 @@ class FrameScaler:
         self._scale = VideoReformatter()
         self._convert = VideoReformatter()
         self.frames_scaled = 0
-        self.seconds_spent = 0.0  # converting, scaling and copying, for the benchmarks
+        # CPU time (this thread's: wall time counted the decoder's threads that preempted it,
+        # 2.3-2.9 ms a 720p frame against 0.9 of CPU) converting, scaling and copying.
+        self.seconds_spent = 0.0
 
     def _source_frame(self, width: int, height: int) -> av.VideoFrame:
         frame = self._source
@@ -42,7 +44,7 @@ class FrameScaler:
 
     def write(self, frame: rtc.VideoFrame, received_us: int) -> tuple[int, int]:
         """Converts, scales and publishes one frame; returns the size written."""
-        began = time.perf_counter()
+        began = time.thread_time()
         if frame.type != rtc.VideoBufferType.I420:
             frame = frame.convert(rtc.VideoBufferType.I420)
         width, height = frame.width, frame.height
@@ -67,7 +69,7 @@ class FrameScaler:
         target[:] = rows[:, : out_w * 4]
         self.frames.publish(received_us)
         self.frames_scaled += 1
-        self.seconds_spent += time.perf_counter() - began
+        self.seconds_spent += time.thread_time() - began
         return out_w, out_h
 
 

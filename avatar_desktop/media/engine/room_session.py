@@ -13,6 +13,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -171,15 +172,12 @@ class RoomSession:
                 received_us = time.time_ns() // 1000
                 self._arrived += 1
                 hold_ms = self.picture_delay.update(self._voice_path_ms())
-                if hold_ms < 1.0:
+                wait_ms = hold_ms - self._late_ms(event.timestamp_us)
+                if wait_ms < 1.0:
                     self._show(scaler, frame, received_us, self._arrived)
                 else:
                     show = (scaler, frame, received_us, self._arrived)
-                    loop.call_later(hold_ms / 1000, self._show, *show)
-                if event.timestamp_us > 0:
-                    self._after_render_ms.append(
-                        time.monotonic() * 1000 - event.timestamp_us / 1000
-                    )
+                    loop.call_later(wait_ms / 1000, self._show, *show)
                 if self.recorder is not None:
                     hold_ms = self.recording_delay.update(self.receiver_skew.skew_ms)
                     self._record(frame, hold_ms, event.timestamp_us)
@@ -195,6 +193,17 @@ class RoomSession:
                     )
         finally:
             await stream.aclose()
+
+    def _late_ms(self, render_time_us: int) -> float:
+        """How much later than usual, against WebRTC's render time, this frame came (negative:
+        earlier). The hold counts from when the frame should have come: frames delivered in a
+        bunch (the engine's loop was busy) are shown at their own pace, 33 ms apart, not
+        together, where the view's 60 Hz pull would miss the first of two."""
+        if render_time_us <= 0:
+            return 0.0
+        after_ms = time.monotonic() * 1000 - render_time_us / 1000
+        self._after_render_ms.append(after_ms)
+        return after_ms - statistics.median(self._after_render_ms)
 
     def _voice_path_ms(self) -> float | None:
         """How long a sample arriving now takes to reach the speaker (None: no speaker)."""
@@ -476,7 +485,7 @@ class RoomSession:
 
 
 def _median(values: collections.deque[float]) -> float | None:
-    return round(float(np.median(np.asarray(values))), 1) if values else None
+    return round(statistics.median(values), 1) if values else None
 
 
 def _rounded(value: float | None) -> float | None:
