@@ -232,6 +232,7 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     from PySide6.QtCore import QSettings
 
     from avatar_desktop.ui.main_window import MainWindow, SettingsHooks, SettingsOutcome
+    from avatar_desktop.ui.signal_wakeup import SignalWakeup
 
     data_dir = Path(platformdirs.user_data_dir("avatar-desktop", appauthor=False))
     log_dir = Path(platformdirs.user_log_dir("avatar-desktop", appauthor=False))
@@ -285,9 +286,9 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     if backend.notice:
         window.statusBar().showMessage(backend.notice, 15000)
     # Ctrl+C and SIGTERM close the window the user's way: the session is stopped on the server.
-    # (Python runs the handler between the window's timer ticks.)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: window.close())
+    wakeup = SignalWakeup(window)
 
     async def prepare() -> bool:
         ready = await backend.bring_up(window.set_preparing)
@@ -311,6 +312,7 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     await quit_event.wait()
     await controller.close()
     await backend.close()
+    wakeup.close()
     return result
 
 
