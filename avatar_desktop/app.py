@@ -299,8 +299,8 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     window.set_prepare_hook(prepare)
     ready = await until_quit(prepare(), quit_event)
     result = 0
-    if ready is None:
-        pass  # closed while the demo was being prepared (a first run builds for minutes)
+    if ready is None:  # closed while the demo was being prepared (a first run builds for minutes)
+        log.info("closed while the offline demo was being prepared")
     elif args.self_test:
         result = await self_test(controller, window) if ready else _self_test_failed(backend)
         window.close()
@@ -313,6 +313,7 @@ async def run_window(args: argparse.Namespace, quit_event: asyncio.Event) -> int
     await controller.close()
     await backend.close()
     wakeup.close()
+    log.info("the window is closed and the backend stopped: exiting")
     return result
 
 
