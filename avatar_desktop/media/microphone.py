@@ -13,7 +13,6 @@ import asyncio
 import collections
 import contextlib
 import logging
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -34,7 +33,6 @@ FRAME = SAMPLE_RATE // 100
 WARMUP_S = 1.5
 MAX_BACKLOG_BLOCKS = 25
 REFERENCE_LOUD_RMS = 100.0  # about -50 dBFS
-MAX_STREAM_DELAY_MS = 500
 GAIN_HOLD_S = 1.0
 
 
@@ -163,9 +161,7 @@ class Microphone:
             self._stream = await asyncio.to_thread(open_stream)
         except (sd.PortAudioError, ValueError) as exc:
             raise MicrophoneUnavailable(str(exc)) from exc
-        self.stream_delay_ms = int(os.environ.get("AVATAR_DESKTOP_AEC_DELAY_MS", "0")) or int(
-            self._stream.latency * 1000
-        )
+        self.stream_delay_ms = int(self._stream.latency * 1000)
         self._pump = loop.create_task(self._run(), name="microphone")
 
     def play_reference(
@@ -202,18 +198,9 @@ class Microphone:
         """Median over the last 2 s: a captured block's processing minus its ADC time."""
         return round(statistics.median(self._capture_lag_ms), 1) if self._capture_lag_ms else None
 
-    def _hint_ms(self) -> int:
-        """What AEC3 is told: the devices' nominal latencies (or AVATAR_DESKTOP_AEC_DELAY_MS).
-        The measured delay (``_stream_delay_ms``) is reported and aligns the gate. Telling it
-        to AEC3, together with moving the AGC into a second module behind the canceller, cost
-        cancellation on the rig's digital loop (55-70 dB steady before, 0-30 dB within
-        seconds after; which of the two did it was not isolated): AEC3 estimates the delay
-        itself."""
-        return self.stream_delay_ms + self.output_latency_ms
-
     def _stream_delay_ms(self) -> int:
-        """AEC3's delay hint: measured once both ends have reported, else the devices' nominal
-        latencies (or AVATAR_DESKTOP_AEC_DELAY_MS)."""
+        """The echo's delay for the gate: measured once both ends have reported, else the
+        devices' nominal latencies."""
         lead, lag = self.render_lead_ms, self.capture_lag_ms
         if lead is not None and lag is not None:
             measured = max(0, round(lead + lag))
@@ -241,9 +228,12 @@ class Microphone:
         self._capture_lag_ms.append((time.monotonic() - captured_at) * 1000)
         frame = rtc.AudioFrame(block.tobytes(), SAMPLE_RATE, 1, FRAME)
         if self.options.echo_cancellation:
-            # WebRTC refuses delays past 500 ms (the call raises): a first measurement can
-            # include the blocks that queued while the device opened.
-            self.apm.set_stream_delay_ms(min(self._hint_ms(), MAX_STREAM_DELAY_MS))
+            # AEC3 searches for the echo from the delay it is told on, never before it: told
+            # the devices' nominal 20 ms where the rig's speaker monitor brings the echo back
+            # almost at once, it stayed near 10 dB for a whole answer (1 run in 8 here, and
+            # CI twice); told 0 it finds any delay itself (replays of those runs: 80-90 dB).
+            # Telling it the measured delay was worse still (55-70 dB falling to 0-30).
+            self.apm.set_stream_delay_ms(0)
         self.apm.process_stream(frame)
         processed = np.frombuffer(frame.data, np.int16)
         in_energy = float(np.sum(block.astype(np.float64) ** 2))
