@@ -162,17 +162,15 @@ async def test_echo_of_the_avatar_is_cancelled(
         sid = controller.grant.session_id if controller.grant else ""
         await controller.send_text(LONG_TEXT, "repeat")
         await until(lambda: controller.status.avatar_speaking, 15)
-        per_second: list[tuple[float, float]] = []
+        per_second: list[tuple[float, float, float]] = []
         for _ in range(8):
             stats = controller.media_stats
-            per_second.append((stats.get("mic_energy_in", 0.0), stats.get("mic_energy_out", 0.0)))
+            per_second.append(tuple(stats.get(f"mic_energy_{k}", 0.0) for k in ENERGIES))
             await asyncio.sleep(1.0)
-        (in0, out0), (in1, out1) = per_second[2], per_second[-1]
+        (in0, _, out0), (in1, _, out1) = per_second[2], per_second[-1]
         erle_db = 10 * np.log10(max(in1 - in0, 1.0) / max(out1 - out0, 1.0))
-        curve = [
-            round(float(10 * np.log10(max(b[0] - a[0], 1.0) / max(b[1] - a[1], 1.0))), 1)
-            for a, b in itertools.pairwise(per_second)
-        ]
+        curve = _erle_per_second(per_second, 2)
+        canceller_curve = _erle_per_second(per_second, 1)  # before the gate
         if echo_cancellation:  # without it, its own echo interrupts it (FULL mode's barge-in)
             assert controller.status.avatar_speaking, (
                 f"the avatar stopped before the end; ERLE per second {curve}; "
@@ -182,17 +180,31 @@ async def test_echo_of_the_avatar_is_cancelled(
         await until(lambda: not controller.status.avatar_speaking, 30)
         await asyncio.sleep(3.0)  # the avatar's VAD closes a segment after 0.8 s of silence
         heard = rig.session(sid)["avatar"]["speech_segments"]  # (counters are 0.5 s fresh)
-        print(
-            "segments heard:",
-            rig.session(sid)["avatar"]["speech_durations_s"],
-            _echo_figures(controller.media_stats),
-        )
+        heard_s = rig.session(sid)["avatar"]["speech_durations_s"]
+        figures = _echo_figures(controller.media_stats)
+        print("segments heard:", heard_s, figures)
     if echo_cancellation:
-        assert erle_db >= 25, f"ERLE {erle_db:.1f} dB; per second {curve}"
-        assert heard == 0, "the avatar heard its own voice through the echo"
+        assert erle_db >= 25, (
+            f"ERLE {erle_db:.1f} dB; per second {curve}, after the canceller {canceller_curve}"
+        )
+        assert heard == 0, (
+            f"the avatar heard its own voice through the echo for {heard_s} s; ERLE per second "
+            f"published {curve}, after the canceller {canceller_curve}; {figures}"
+        )
     else:
         assert erle_db < 10
         assert heard >= 1, "without echo cancellation the echo should have been heard"
+
+
+ENERGIES = ("in", "aec", "out")  # the microphone's energy before, after the canceller, published
+
+
+def _erle_per_second(per_second: list[tuple[float, float, float]], after: int) -> list[float]:
+    """Each second's ERLE: the energy before processing over the energy at stage ``after``."""
+    return [
+        round(float(10 * np.log10(max(b[0] - a[0], 1.0) / max(b[after] - a[after], 1.0))), 1)
+        for a, b in itertools.pairwise(per_second)
+    ]
 
 
 def _echo_figures(stats: dict[str, object]) -> dict[str, object]:
