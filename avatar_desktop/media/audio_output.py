@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 log = logging.getLogger(__name__)
 SAMPLE_RATE = 48_000
+LATE_WRITE_MS = 30.0
 
 
 class AudioOutputUnavailable(RuntimeError):
@@ -37,6 +38,12 @@ class PlayoutStats:
     caught_up_samples: int = 0
     depth_ms: float = 0.0
     rate_ratio: float = 1.0  # how fast the speaker consumes the room's samples, now
+    # How the room's frames arrive (each should come 10 ms after the last): a gap longer than
+    # the buffer's depth is an underrun waiting to happen; what it was at each underrun says
+    # whether the delivery or the device ran out.
+    late_writes: int = 0  # gaps over LATE_WRITE_MS while the speaker plays
+    longest_write_gap_ms: float = 0.0
+    underrun_write_gaps_ms: list[float] = field(default_factory=list)  # the last few
 
 
 class JitterBuffer:
@@ -67,10 +74,18 @@ class JitterBuffer:
         self._primed = False
         self._playing = False  # the speaker has asked for samples at least once
         self._lock = threading.Lock()
+        self._written_at: float | None = None
         self.stats = PlayoutStats()
 
     def write(self, samples: npt.NDArray[np.int16]) -> None:
+        now = time.monotonic()
         with self._lock:
+            if self._written_at is not None and self._playing:
+                gap_ms = (now - self._written_at) * 1000
+                self.stats.longest_write_gap_ms = max(self.stats.longest_write_gap_ms, gap_ms)
+                if gap_ms > LATE_WRITE_MS:
+                    self.stats.late_writes += 1
+            self._written_at = now
             if not self._playing:
                 self._let_go_of(max(0, self._size + samples.size - self._target))
             cap = self._ring.size
@@ -148,6 +163,10 @@ class JitterBuffer:
                 self._read = (self._read + self._size) % self._ring.size
                 self._size, self._phase, self._primed = 0, 0.0, False
                 self.stats.underruns += 1
+                if self._written_at is not None:
+                    gaps = self.stats.underrun_write_gaps_ms
+                    gaps.append(round((time.monotonic() - self._written_at) * 1000, 1))
+                    del gaps[:-10]
             else:
                 window = self._take(needed).astype(np.float32)
                 out[:] = np.interp(positions, np.arange(needed), window).astype(np.int16)

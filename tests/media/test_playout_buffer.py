@@ -3,6 +3,8 @@ faster or slower than the speaker plays, for minutes, and nothing is dropped."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -66,6 +68,20 @@ def test_a_stall_underruns_once_then_primes_again() -> None:
         buffer.write(np.full(BLOCK, 7, np.int16))
     buffer.read_into(out)
     assert out.min() == 7
+
+
+def test_a_late_frame_is_counted_and_the_underrun_says_how_long_the_room_was_silent() -> None:
+    buffer = JitterBuffer()
+    out = np.zeros(BLOCK, np.int16)
+    for _ in range(5):
+        buffer.write(np.full(BLOCK, 100, np.int16))
+    buffer.read_into(out)  # the speaker plays
+    time.sleep(0.04)  # the room's next frame comes 40 ms late
+    buffer.write(np.full(BLOCK, 100, np.int16))
+    assert buffer.stats.late_writes == 1 and buffer.stats.longest_write_gap_ms >= 40
+    while buffer.stats.underruns == 0:
+        buffer.read_into(out)
+    assert buffer.stats.underrun_write_gaps_ms == [pytest.approx(0, abs=20)]
 
 
 def test_what_arrives_before_the_speaker_starts_is_not_kept_as_latency() -> None:

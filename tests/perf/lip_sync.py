@@ -148,6 +148,10 @@ async def measure_lip_sync(rig: RigHandle, pulse: Pulse, seconds: float) -> dict
         "playout_catch_ups": media1.get("playout_catch_ups", 0)
         - media0.get("playout_catch_ups", 0),
         "playout_rate_ratio": media1.get("playout_rate_ratio"),
+        "playout_late_writes": media1.get("playout_late_writes", 0)
+        - media0.get("playout_late_writes", 0),
+        "playout_longest_write_gap_ms": media1.get("playout_longest_write_gap_ms"),
+        "playout_underrun_write_gaps_ms": media1.get("playout_underrun_write_gaps_ms"),
         "picture_hold_ms": media1.get("picture_hold_ms"),
         "receiver_skew_ms": media1.get("receiver_skew_ms"),
         "jitter_buffer_audio_ms": media1.get("jitter_buffer_audio_ms"),

@@ -448,6 +448,13 @@ class RoomSession:
                     "playout_blocks_played": self.jitter.stats.frames_played,
                     "playout_discarded_before_start": self.jitter.stats.discarded_before_start,
                     "playout_depth_ms": round(self.jitter.stats.depth_ms, 1),
+                    "playout_late_writes": self.jitter.stats.late_writes,
+                    "playout_longest_write_gap_ms": round(
+                        self.jitter.stats.longest_write_gap_ms, 1
+                    ),
+                    "playout_underrun_write_gaps_ms": list(
+                        self.jitter.stats.underrun_write_gaps_ms
+                    ),
                     "picture_hold_ms": round(self.picture_delay.hold_ms, 1),
                     "receiver_skew_ms": round(self.receiver_skew.skew_ms, 1),
                     "frame_after_render_ms": _median(self._after_render_ms),
