@@ -152,6 +152,11 @@ async def measure_lip_sync(rig: RigHandle, pulse: Pulse, seconds: float) -> dict
         - media0.get("playout_late_writes", 0),
         "playout_longest_write_gap_ms": media1.get("playout_longest_write_gap_ms"),
         "playout_underrun_write_gaps_ms": media1.get("playout_underrun_write_gaps_ms"),
+        "engine_loop_stalls": media1.get("engine_loop_stalls", 0)
+        - media0.get("engine_loop_stalls", 0),
+        "engine_loop_longest_stall_ms": media1.get("engine_loop_longest_stall_ms"),
+        "engine_gc_pauses": media1.get("engine_gc_pauses", 0) - media0.get("engine_gc_pauses", 0),
+        "engine_gc_longest_ms": media1.get("engine_gc_longest_ms"),
         "picture_hold_ms": media1.get("picture_hold_ms"),
         "receiver_skew_ms": media1.get("receiver_skew_ms"),
         "jitter_buffer_audio_ms": media1.get("jitter_buffer_audio_ms"),

@@ -28,6 +28,7 @@ from ..recording.recorder import Recorder
 from ..thread_bridge import InOrderOnLoop
 from .frame_scaler import FrameScaler
 from .lip_sync import RECORDING_STEP_MS, PictureDelay
+from .loop_health import LoopHealth
 from .microphone_tap import MicrophoneTap
 from .protocol import b64
 from .receiver_skew import MIN_SKEW_MS, ReceiverSkew, inbound_totals
@@ -80,6 +81,7 @@ class RoomSession:
             picture_path_ms=0.0, floor_ms=MIN_SKEW_MS, step_ms=RECORDING_STEP_MS
         )
         self._closing = False
+        self.loop_health = LoopHealth()
 
     def emit(self, event: dict[str, Any]) -> None:
         """Every event of this room says which connection it belongs to."""
@@ -124,6 +126,7 @@ class RoomSession:
                     self._on_track_subscribed(publication.track, publication, participant)
         self._spawn(self._report_stats(), "stats")
         self._spawn(self._watch_stalls(), "stall-watch")
+        self._spawn(self.loop_health.watch(), "loop-health")
         if self._mic_request.get("enabled"):
             await self.start_microphone(self._mic_request.get("device"))
 
@@ -440,6 +443,7 @@ class RoomSession:
                     "rtt_ms": None if rtt_ms is None else round(rtt_ms, 1),
                     "audio_frames": self._audio_frames,
                     "underruns": self.jitter.stats.underruns,
+                    **self.loop_health.stats(),
                     "playout_overflows": self.jitter.stats.overflows,
                     "playout_dropped_samples": self.jitter.stats.dropped_samples,
                     "playout_catch_ups": self.jitter.stats.catch_ups,
