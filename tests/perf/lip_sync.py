@@ -154,6 +154,8 @@ async def measure_lip_sync(rig: RigHandle, pulse: Pulse, seconds: float) -> dict
         "playout_underrun_write_gaps_ms": media1.get("playout_underrun_write_gaps_ms"),
         "engine_loop_stalls": media1.get("engine_loop_stalls", 0)
         - media0.get("engine_loop_stalls", 0),
+        "engine_loop_busy_stalls": media1.get("engine_loop_busy_stalls", 0)
+        - media0.get("engine_loop_busy_stalls", 0),
         "engine_loop_longest_stall_ms": media1.get("engine_loop_longest_stall_ms"),
         "engine_gc_pauses": media1.get("engine_gc_pauses", 0) - media0.get("engine_gc_pauses", 0),
         "engine_gc_longest_ms": media1.get("engine_gc_longest_ms"),
