@@ -22,7 +22,7 @@ class Frame:
     ``pixels`` may be a view of memory the engine shares: valid, and left alone by the engine,
     until the next frame is taken from the same source. Rows are ``stride`` bytes apart."""
 
-    seq: int
+    seq: int  # 1, 2, ...: which of the frames the engine published
     width: int
     height: int
     received_us: int  # wall clock when the engine received it (for latency)

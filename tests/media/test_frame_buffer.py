@@ -52,6 +52,40 @@ def test_the_writer_never_touches_the_frame_the_reader_holds(
     del held, newest
 
 
+def test_two_frames_published_within_a_tick_are_both_shown_in_order(
+    pair: tuple[FrameWriter, FrameReader],
+) -> None:
+    writer, reader = pair
+    writer.write(4, 2, solid(1), received_us=1)
+    first = reader.latest()
+    writer.write(4, 2, solid(2), received_us=2)  # the engine was late: two before the next tick
+    writer.write(4, 2, solid(3), received_us=3)
+    second = reader.latest()
+    assert second is not None and (second.seq, bytes(second.pixels)) == (2, solid(2))
+    assert first is not None and bytes(first.pixels) == solid(1)  # still whole: not reused
+    writer.write(4, 2, solid(4), received_us=4)  # written while 2 is held and 3 is unseen
+    assert bytes(second.pixels) == solid(2)
+    third = reader.latest()
+    assert third is not None and (third.seq, bytes(third.pixels)) == (3, solid(3))
+    fourth = reader.latest()
+    assert fourth is not None and (fourth.seq, bytes(fourth.pixels)) == (4, solid(4))
+    assert reader.latest() is None
+    del first, second, third, fourth
+
+
+def test_a_reader_behind_by_more_than_one_frame_jumps_to_the_newest(
+    pair: tuple[FrameWriter, FrameReader],
+) -> None:
+    writer, reader = pair
+    writer.write(4, 2, solid(1), received_us=1)
+    assert reader.latest() is not None
+    for value in (2, 3, 4):  # the window was away for three frames: showing 3 would lag
+        writer.write(4, 2, solid(value), received_us=value)
+    newest = reader.latest()
+    assert newest is not None and (newest.seq, bytes(newest.pixels)) == (4, solid(4))
+    del newest
+
+
 def test_the_readers_size_reaches_the_writer_and_frames_fit_it(
     pair: tuple[FrameWriter, FrameReader],
 ) -> None:

@@ -26,8 +26,9 @@ class StampedSource:
     def __init__(self, source: FrameSource) -> None:
         self.source = source
         self.numbers: list[int] = []
-        self.seqs: list[int] = []  # the engine's publish counter (2 a frame) of each pulled
+        self.seqs: list[int] = []  # which of the engine's published frames each pull took
         self.sent_to_pulled_ms: list[float] = []
+        self.pulled_at: list[float] = []  # monotonic seconds of each pull, beside ``seqs``
         self.recording = False
         self.cpu_s = 0.0  # reading stamps is the benchmark's work, not the app's
 
@@ -39,6 +40,7 @@ class StampedSource:
         if frame is not None and self.recording:
             began = time.thread_time()
             self.seqs.append(frame.seq)
+            self.pulled_at.append(time.monotonic())
             stamp = painted_stamp(frame)
             if stamp is not None:
                 self.numbers.append(stamp.frame_number)
@@ -58,4 +60,16 @@ class StampedSource:
         """Frames the engine published between the first and the last pulled that the view
         never took (a GUI thread too slow for the stream)."""
         seqs = sorted(set(self.seqs))
-        return (seqs[-1] - seqs[0]) // 2 + 1 - len(seqs) if seqs else 0
+        return seqs[-1] - seqs[0] + 1 - len(seqs) if seqs else 0
+
+    def misses(self) -> list[tuple[float, int, float]]:
+        """Each place the view skipped published frames: (seconds since the first pull, frames
+        skipped, milliseconds since the pull before). A gap of one display tick (~17 ms) means
+        the engine published two frames within a tick; a longer one, a late view."""
+        found = []
+        for i in range(1, len(self.seqs)):
+            skipped = self.seqs[i] - self.seqs[i - 1] - 1
+            if skipped > 0:
+                since = self.pulled_at[i] - self.pulled_at[0]
+                found.append((since, skipped, 1000 * (self.pulled_at[i] - self.pulled_at[i - 1])))
+        return found
