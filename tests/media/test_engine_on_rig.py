@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,16 @@ class Recorder:
                     if event.get("event") == name and all(
                         event.get(k) == v for k, v in match.items()
                     ):
+                        return event
+                await asyncio.sleep(0.05)
+
+    async def wait_until(
+        self, found: Callable[[dict[str, Any]], bool], timeout_s: float = 15
+    ) -> dict[str, Any]:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                for event in self.events:
+                    if found(event):
                         return event
                 await asyncio.sleep(0.05)
 

@@ -57,6 +57,10 @@ async def test_a_20_s_recording_plays_back_in_sync_with_its_subtitles(
 ) -> None:
     engine, events = live_engine
     path = tmp_path / "conversation.mp4"
+    # Recorded once the engine knows how much later the receiver lets the voice out than the
+    # picture (its first statistics, a second or two into the session): a file begun before
+    # that has its first second up to ~50 ms out of step while the estimate settles.
+    await events.wait_until(_skew_known, 15)
     await engine.start_recording(str(path), "source")
     began = time.monotonic()
     command = {"event_type": "avatar.speak_text", "text": brain.long_answer("en")}
@@ -80,12 +84,16 @@ async def test_a_20_s_recording_plays_back_in_sync_with_its_subtitles(
     assert [text for _, _, text in got.cues] == ["Avatar: a long answer"]
     assert np.abs(got.audio).max() > 0.05  # the avatar's voice is in it
     assert len(offsets) >= 15  # a marker a second, found in both media
-    # Lips and voice together (±40 ms) as a rule. Single markers stray further while the
-    # receiver's jitter buffer changes faster than the picture follows it (1 ms a frame; CI saw
-    # +83…+124 ms in the first three seconds, then ~+20): a floor that catches a broken
-    # pipeline bounds them, and bench_recording reports the p95.
-    assert abs(float(np.median(offsets))) <= 40, offsets
-    assert np.percentile(np.abs(offsets), 95) <= 150, offsets
+    assert abs(float(np.median(offsets))) <= 40, offsets  # lips and voice together
+    assert np.percentile(np.abs(offsets), 95) <= 40, offsets
+
+
+def _skew_known(event: dict[str, object]) -> bool:
+    return (
+        event.get("event") == "stats"
+        and event.get("jitter_buffer_audio_ms") is not None
+        and event.get("jitter_buffer_video_ms") is not None
+    )
 
 
 async def test_a_recording_across_a_cut_link_is_one_playable_file(
