@@ -1,7 +1,9 @@
 """Benchmark of recording: what a recording costs the media engine (CPU, % of one core, without
 and then with a recording on the same session), the file's size per minute, the frames the
-recorder had to drop, and how far the voice in the file is from the picture (the rig's lip-sync
-markers: p50 and p95 of |offset|), per quality the stream is sent at.
+recorder had to drop, how far the voice in the file is from the picture (the rig's lip-sync
+markers: p50 and p95 of |offset|), and the frames a view pulling at 60 Hz (as the window's does,
+from the same shared buffer, at the default window's size) missed without and with the
+recording, per quality the stream is sent at.
 
     python -m tests.perf.bench_recording [--seconds 60] [--quality high --quality very_high]
         [--keep DIR] [--smoke]
@@ -39,6 +41,32 @@ from tests.perf.report import percentile, write_report
 from tests.rig_harness import RigHandle, running_rig
 
 
+class ViewPuller:
+    """Takes frames as the window's view does (a 60 Hz pull) and counts those it never got."""
+
+    def __init__(self, engine: MediaEngine) -> None:
+        self.engine = engine
+        self.pulled = 0
+        self.missed = 0
+        self._last = 0
+
+    def take(self) -> tuple[int, int]:
+        """The figures so far, restarting them."""
+        figures = (self.pulled, self.missed)
+        self.pulled = self.missed = 0
+        return figures
+
+    async def run(self) -> None:
+        while True:
+            frame = self.engine.latest_frame()
+            if frame is not None:
+                if self._last:
+                    self.missed += max(0, frame.seq - self._last - 1)
+                self.pulled += 1
+                self._last = frame.seq
+            await asyncio.sleep(1 / 60)
+
+
 async def measure(rig: RigHandle, quality: str, seconds: float, folder: Path) -> dict[str, Any]:
     provider = LiveAvatarProvider(rig.api_key, base_url=rig.base_url)
     ended: list[RecordingStatus] = []
@@ -52,6 +80,9 @@ async def measure(rig: RigHandle, quality: str, seconds: float, folder: Path) ->
 
     engine = MediaEngine(on_event)
     await engine.start()
+    engine.request_frame_size(730, 410)
+    view = ViewPuller(engine)
+    pulling = asyncio.get_running_loop().create_task(view.run())
     try:
         settings = SessionSettings(avatar_id=DEMO_AVATAR_EN, quality=quality)
         grant = await provider.start_session(settings)
@@ -61,18 +92,22 @@ async def measure(rig: RigHandle, quality: str, seconds: float, folder: Path) ->
         await engine.send_data(json.dumps(speech).encode(), "agent-control")
         await asyncio.sleep(2)
         pid = engine.pid
+        view.take()
         cpu0, wall0 = cpu_seconds(pid), time.monotonic()
         await asyncio.sleep(seconds)
         idle_cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0) * 100
+        pulled_without, missed_without = view.take()
         path = folder / f"{quality}.mp4"
         await engine.start_recording(str(path), "source")
         cpu0, wall0 = cpu_seconds(pid), time.monotonic()
         await asyncio.sleep(seconds)
         recording_cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0) * 100
+        pulled_with, missed_with = view.take()
         await engine.stop_recording()
         recorded_s = time.monotonic() - wall0
         await provider.stop_session(grant)
     finally:
+        pulling.cancel()
         await engine.stop()
         await provider.aclose()
     final = ended[-1] if ended else None
@@ -88,6 +123,10 @@ async def measure(rig: RigHandle, quality: str, seconds: float, folder: Path) ->
         "mb_per_minute": round(size / 1e6 / recorded_s * 60, 2),
         "frames_written": final.frames_written if final else 0,
         "frames_dropped": final.frames_dropped if final else None,
+        "view_frames_without": pulled_without,
+        "view_missed_without": missed_without,
+        "view_frames_recording": pulled_with,
+        "view_missed_recording": missed_with,
         "markers_paired": len(offsets),
         "lip_sync_abs_offset_ms_p50": percentile(offsets, 0.5),
         "lip_sync_abs_offset_ms_p95": percentile(offsets, 0.95),

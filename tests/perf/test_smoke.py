@@ -111,6 +111,7 @@ def test_bench_recording_smoke(tmp_path: Path) -> None:
     (result,) = report["results"]
     assert result["error"] == "" and result["frames_written"] >= 30
     assert result["mb_per_minute"] > 0 and result["engine_cpu_percent_recording"] > 0
+    assert result["view_frames_recording"] >= 30  # the view went on being fed meanwhile
 
 
 def test_bench_echo_smoke(tmp_path: Path) -> None:
