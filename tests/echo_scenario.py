@@ -6,6 +6,7 @@ then the user speaking over it (how soon the rig hears them, whether the avatar 
 from __future__ import annotations
 
 import asyncio
+import collections
 import math
 import time
 from collections.abc import Callable
@@ -98,14 +99,26 @@ class StartCounter:
         self.controller = controller
         self.starts = 0
         self.first_at: float | None = None
+        self.at: list[float] = []  # when each start was seen (time.monotonic)
+        # The microphone's and speaker's counters 3 s before and at each start, to tell what
+        # changed as the false turn came (a device underflow, a delay step, the gate).
+        self.counters_around: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self._task: asyncio.Task[None] | None = None
+
+    def _counters(self) -> dict[str, Any]:
+        items = self.controller.media_stats.items()
+        return {k: v for k, v in items if k.startswith(("mic_", "speaker_", "playout_"))}
 
     async def _watch(self) -> None:
         was = self.controller.status.user_speaking
+        recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=300)  # 3 s
         while True:
             now = self.controller.status.user_speaking
+            recent.append(self._counters())
             if now and not was:
                 self.starts += 1
+                self.at.append(time.monotonic())
+                self.counters_around.append((recent[0], recent[-1]))
                 if self.first_at is None:
                     self.first_at = time.monotonic()
             was = now
@@ -226,10 +239,12 @@ async def run_answers(
             before = _avatar(rig, sid)
             stats0 = dict(controller.media_stats)
             started = time.monotonic()
+            asked_at: list[float] = []
             with StartCounter(controller) as counter:
                 asked = 0
                 while time.monotonic() - started < seconds:
                     question = SHORT_ANSWERS[asked % len(SHORT_ANSWERS)]
+                    asked_at.append(time.monotonic())
                     await controller.send_text(question, "talk")
                     asked += 1
                     next_at = started + asked * every_s
@@ -250,6 +265,10 @@ async def run_answers(
             case.gated_frames = stats1.get("mic_gated")
             case.mic_dropped = stats1.get("mic_dropped")
             case.debug = {k: v for k, v in stats1.items() if k.startswith(("mic_", "speaker_"))}
+            case.debug["false_starts"] = [
+                _false_start(at, asked_at, around)
+                for at, around in zip(counter.at, counter.counters_around, strict=True)
+            ]
             case.room_blocks_in, case.room_blocks_short = room.blocks_in, room.blocks_short
             case.room_delay_ms = pulse.mic.room_queue_max * 1000 // 48_000
         case.room_missed_ms = pulse.monitor_behind_ms
@@ -257,3 +276,13 @@ async def run_answers(
         await controller.close()
         await provider.aclose()
     return case
+
+
+def _false_start(
+    at: float, asked_at: list[float], around: tuple[dict[str, Any], dict[str, Any]]
+) -> dict[str, Any]:
+    """A false turn: how long after the question before it, and which counters moved."""
+    before, after = around
+    moved = {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
+    since = [at - asked for asked in asked_at if asked <= at]
+    return {"after_question_s": round(since[-1], 2) if since else None, "moved": moved}

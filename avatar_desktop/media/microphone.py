@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from livekit import rtc
 
+from .clock_drift import EchoDrift, ReferenceResampler
 from .echo_gate import EchoDelayEstimator, ResidualEchoGate
 from .thread_bridge import InOrderOnLoop, ThreadToLoop
 from .voice_gain import VoiceGain
@@ -113,6 +114,10 @@ class Microphone:
         self._capture_lag_ms: collections.deque[float] = collections.deque(maxlen=200)
         self.measured_delay_ms: int | None = None
         self._reference_energy = 0.0  # played since the last microphone block
+        # The canceller gets what was played on the microphone's clock (clock_drift.py).
+        self.clock_drift = EchoDrift()
+        self._reference = ReferenceResampler()
+        self._overflows_seen = 0
         self.echo_delay = EchoDelayEstimator()
         self.gate = ResidualEchoGate()
 
@@ -175,13 +180,17 @@ class Microphone:
         dB where 90 was, and the avatar heard itself): the microphone warms up again."""
         if not self.options.echo_cancellation or samples.size != FRAME:
             return
-        if underflowed and self.reference_heard_s > 0:
-            self.reference_heard_s = 0.0
-            self.echo_path_breaks += 1
+        if underflowed:
+            self.clock_drift.broken()  # the echo now comes later than it did
+            if self.reference_heard_s > 0:
+                self.reference_heard_s = 0.0
+                self.echo_path_breaks += 1
         now = time.monotonic()
         if rendered_at is not None:
             self._render_lead_ms.append((rendered_at - now) * 1000)
-        self.apm.process_reverse_stream(rtc.AudioFrame(samples.tobytes(), SAMPLE_RATE, 1, FRAME))
+        self.clock_drift.played(samples)
+        for frame in self._reference.push(samples, self.clock_drift.step()):
+            self.apm.process_reverse_stream(rtc.AudioFrame(frame.tobytes(), SAMPLE_RATE, 1, FRAME))
         energy = float(np.sum(samples.astype(np.float64) ** 2))
         self._reference_energy += energy
         if energy > REFERENCE_LOUD_RMS**2 * FRAME:
@@ -226,6 +235,10 @@ class Microphone:
         block, captured_at = item
         now = asyncio.get_running_loop().time()
         self._capture_lag_ms.append((time.monotonic() - captured_at) * 1000)
+        if self.input_overflows != self._overflows_seen:  # blocks lost: the count is off
+            self._overflows_seen = self.input_overflows
+            self.clock_drift.broken()
+        self.clock_drift.captured(block)
         frame = rtc.AudioFrame(block.tobytes(), SAMPLE_RATE, 1, FRAME)
         if self.options.echo_cancellation:
             # AEC3 searches for the echo from the delay it is told on, never before it: told

@@ -13,13 +13,14 @@ from tests.echo_scenario import run_answers, run_case
 from tests.pulse_harness import Pulse
 from tests.rig_harness import RigHandle
 
-# The acceptance tests of issue #19. Since the canceller is told no delay (2026-12-02, quiet
-# machine) the six rooms passed: ERLE 37-54 dB, 0 false segments, barge-in heard in
-# 0.21-0.42 s, the avatar interrupted each time; the 5-minute kitchen at 0 dB still heard 3
-# false segments of 0.06-0.08 s (residual -56 dBFS). Before, at load 4-13, two runs of this
-# file passed 4 and 3 of 7, with AEC3 at 10-21 dB and 37-55 speaker underflows a session.
-# Opt-in until they have passed in CI's conditions more than once:
-# AVATAR_DESKTOP_ECHO_ACCEPTANCE=1; CI runs bench_echo's smoke meanwhile.
+# The acceptance tests of issue #19. Since the canceller gets what was played on the
+# microphone's clock (media/clock_drift.py, 2026-12-07, quiet machine) all seven passed: the six
+# rooms at ERLE 36-56 dB, 0 false segments, barge-in heard in 0.19-0.24 s, the avatar
+# interrupted each time, the clock ratio found from the echo within 1 ppm of the room's (+50,
+# -100, +100 ppm); the 5-minute kitchen at 0 dB 0 false segments, ERLE 43 dB, residual -66 dBFS
+# (before: 1-3 false segments of 0.06-0.2 s a run, AEC3's render buffer slipping a frame per
+# 10 ms of drift). Opt-in until they have passed in CI's conditions more than once:
+# AVATAR_DESKTOP_ECHO_ACCEPTANCE=1; CI runs bench_echo's smoke and tests/media/test_clock_drift.py.
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(
