@@ -4,8 +4,6 @@ noise, clock drift) and the rig must not hear it, yet still hear the user talkin
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.acoustic_room import KITCHEN, ROOMS, RoomSpec
@@ -19,15 +17,8 @@ from tests.rig_harness import RigHandle
 # interrupted each time, the clock ratio found from the echo within 1 ppm of the room's (+50,
 # -100, +100 ppm); the 5-minute kitchen at 0 dB 0 false segments, ERLE 43 dB, residual -66 dBFS
 # (before: 1-3 false segments of 0.06-0.2 s a run, AEC3's render buffer slipping a frame per
-# 10 ms of drift). Opt-in until they have passed in CI's conditions more than once:
-# AVATAR_DESKTOP_ECHO_ACCEPTANCE=1; CI runs bench_echo's smoke and tests/media/test_clock_drift.py.
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not os.environ.get("AVATAR_DESKTOP_ECHO_ACCEPTANCE"),
-        reason="opt-in until they have passed in CI more than once (#19)",
-    ),
-]
+# 10 ms of drift). They run in CI (about 7.5 minutes).
+pytestmark = pytest.mark.e2e
 
 CASES = [room.with_coupling(c) for room in ROOMS for c in (-12.0, 0.0)]
 
