@@ -35,6 +35,7 @@ WARMUP_S = 1.5
 MAX_BACKLOG_BLOCKS = 25
 REFERENCE_LOUD_RMS = 100.0  # about -50 dBFS
 GAIN_HOLD_S = 1.0
+SAME_CLOCK = 5e-6  # a ratio this close to 1 slips a frame in half an hour: not resampled
 
 
 class FrameSink(Protocol):
@@ -116,7 +117,10 @@ class Microphone:
         self._reference_energy = 0.0  # played since the last microphone block
         # The canceller gets what was played on the microphone's clock (clock_drift.py).
         self.clock_drift = EchoDrift()
-        self._reference = ReferenceResampler()
+        # Resampling holds the played sound back by up to a frame (it needs a few samples past
+        # each point it interpolates): on one clock (most laptops) it is passed as it is, and
+        # the resampler takes over once, the first time the echo says the clocks differ.
+        self._reference: ReferenceResampler | None = None
         self._overflows_seen = 0
         self.echo_delay = EchoDelayEstimator()
         self.gate = ResidualEchoGate()
@@ -189,7 +193,11 @@ class Microphone:
         if rendered_at is not None:
             self._render_lead_ms.append((rendered_at - now) * 1000)
         self.clock_drift.played(samples)
-        for frame in self._reference.push(samples, self.clock_drift.step()):
+        ratio = self.clock_drift.step()
+        if self._reference is None and abs(ratio - 1.0) > SAME_CLOCK:
+            self._reference = ReferenceResampler()
+        reference = [samples] if self._reference is None else self._reference.push(samples, ratio)
+        for frame in reference:
             self.apm.process_reverse_stream(rtc.AudioFrame(frame.tobytes(), SAMPLE_RATE, 1, FRAME))
         energy = float(np.sum(samples.astype(np.float64) ** 2))
         self._reference_energy += energy
