@@ -32,7 +32,7 @@ _PHASES = 512
 # The correlation: the microphone's last half second against the last second played.
 _WINDOW = SAMPLE_RATE // 2
 _SEARCH = SAMPLE_RATE // 4
-_HISTORY = _WINDOW + 2 * _SEARCH  # samples of each stream kept
+_HISTORY = _WINDOW + 2 * _SEARCH  # samples of each stream kept (a whole number of frames)
 _FFT = 1 << int(np.ceil(np.log2(_HISTORY)))
 _MEASURE_EVERY = 100  # captured blocks: once a second
 _LOUD_RMS = 300.0  # the reference's level (about -40 dBFS) above which its echo is measured
@@ -52,6 +52,8 @@ class EchoDrift:
     underflow or overflow): positions from before it are forgotten."""
 
     def __init__(self) -> None:
+        # The last _HISTORY samples of each stream, as rings (written a block at a time, read
+        # in order only once a second, when measured).
         self._played = np.zeros(_HISTORY, np.float32)
         self._mic = np.zeros(_HISTORY, np.float32)
         self._played_count = 0  # samples of each stream so far
@@ -65,13 +67,11 @@ class EchoDrift:
         self.breaks = 0
 
     def played(self, block: npt.NDArray[np.int16]) -> None:
-        self._played = np.roll(self._played, -block.size)
-        self._played[-block.size :] = block
+        _into_ring(self._played, self._played_count, block)
         self._played_count += block.size
 
     def captured(self, block: npt.NDArray[np.int16]) -> None:
-        self._mic = np.roll(self._mic, -block.size)
-        self._mic[-block.size :] = block
+        _into_ring(self._mic, self._mic_count, block)
         self._mic_count += block.size
         self._blocks += 1
         if self._blocks % _MEASURE_EVERY == 0:
@@ -95,17 +95,16 @@ class EchoDrift:
         """Where the microphone's last ``_WINDOW`` samples came from in the played stream: the
         best match in the last ``_WINDOW + 2 * _SEARCH`` played samples (an echo is never newer
         than what was played, and not half a second older)."""
-        span = _HISTORY
         if self._mic_count < _HISTORY or self._played_count < _HISTORY:
             return
-        played = self._played[-span:]
+        played = _in_order(self._played, self._played_count)
         if float(np.sqrt(np.mean(np.square(played, dtype=np.float64)))) < _LOUD_RMS:
             return
-        mic = self._mic[-_WINDOW:]
+        mic = _in_order(self._mic, self._mic_count)[-_WINDOW:]
         spectrum = np.fft.rfft(played, _FFT) * np.conj(np.fft.rfft(mic, _FFT))
         spectrum /= np.maximum(np.abs(spectrum), 1e-9)
         # correlation[k]: how well the microphone's window matches the played samples from k on.
-        lags = np.fft.irfft(spectrum, _FFT)[: span - _WINDOW + 1]
+        lags = np.fft.irfft(spectrum, _FFT)[: _HISTORY - _WINDOW + 1]
         best = int(np.argmax(lags))
         if lags[best] < _MIN_PEAK:
             return
@@ -114,7 +113,7 @@ class EchoDrift:
             a, b, c = float(lags[best - 1]), float(lags[best]), float(lags[best + 1])
             if a - 2 * b + c != 0:
                 offset = 0.5 * (a - c) / (a - 2 * b + c)
-        source = self._played_count - span + best + offset
+        source = self._played_count - _HISTORY + best + offset
         self._sources.append((self._mic_count - _WINDOW, source))
         self.measured += 1
         self._fit()
@@ -137,10 +136,24 @@ class EchoDrift:
     def figures(self) -> dict[str, float | int]:
         """For the engine's statistics."""
         return {
+            "mic_clock_drift_ppm": self.ppm,
             "mic_clock_target_ppm": round((self.target - 1.0) * 1e6, 1),
             "mic_clock_measured": self.measured,
             "mic_clock_breaks": self.breaks,
         }
+
+
+def _into_ring(ring: npt.NDArray[np.float32], written: int, block: npt.NDArray[np.int16]) -> None:
+    """Writes ``block`` into ``ring`` after the ``written`` samples before it (a block never
+    wraps: the ring holds a whole number of blocks)."""
+    start = written % ring.size
+    ring[start : start + block.size] = block
+
+
+def _in_order(ring: npt.NDArray[np.float32], written: int) -> npt.NDArray[np.float32]:
+    """The ring's samples, oldest first."""
+    start = written % ring.size
+    return np.concatenate([ring[start:], ring[:start]])
 
 
 def _kernel() -> npt.NDArray[np.float64]:

@@ -422,7 +422,6 @@ class RoomSession:
                 or mic.stream_delay_ms + mic.output_latency_ms,
                 "mic_warmup_gated": mic.warmup_gated_frames,
                 "mic_echo_path_breaks": mic.echo_path_breaks,
-                "mic_clock_drift_ppm": mic.clock_drift.ppm,
                 **mic.clock_drift.figures(),
                 "mic_converged_s": mic.convergence.converged_after_s,
                 "mic_energy_aec": mic.energy_aec,
