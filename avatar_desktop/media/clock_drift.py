@@ -49,7 +49,8 @@ class EchoDrift:
     """Played samples per captured one, found from the echo: ``played`` gets each block the
     speaker played, ``captured`` each raw microphone block; ``step()`` gives the resampler its
     ratio for the next played block. ``broken()`` after the echo path jumped (a device
-    underflow or overflow): positions from before it are forgotten."""
+    underflow or overflow): the echo's offset changes there, so the line is fitted with an
+    offset of its own on each side of it, the one slope shared."""
 
     def __init__(self) -> None:
         # The last _HISTORY samples of each stream, as rings (written a block at a time, read
@@ -59,8 +60,13 @@ class EchoDrift:
         self._played_count = 0  # samples of each stream so far
         self._mic_count = 0
         self._blocks = 0
-        # (microphone sample, the played sample its echo came from), one a measurement.
-        self._sources: collections.deque[tuple[int, float]] = collections.deque(maxlen=60)
+        # (segment, microphone sample, the played sample its echo came from), one a
+        # measurement. A break starts a new segment: the echo's offset changes there, not the
+        # rate, so the points before it still tell the slope.
+        self._sources: collections.deque[tuple[int, int, float]] = collections.deque(maxlen=60)
+        self._segment = 0
+        # Both streams' counts from which a measurement's windows lie wholly after the last break.
+        self._whole_from = (_HISTORY, _HISTORY)
         self.target = 1.0
         self.applied = 1.0
         self.measured = 0
@@ -78,7 +84,8 @@ class EchoDrift:
             self._measure()
 
     def broken(self) -> None:
-        self._sources.clear()
+        self._segment += 1
+        self._whole_from = (self._mic_count + _HISTORY, self._played_count + _HISTORY)
         self.breaks += 1
 
     def step(self) -> float:
@@ -95,8 +102,8 @@ class EchoDrift:
         """Where the microphone's last ``_WINDOW`` samples came from in the played stream: the
         best match in the last ``_WINDOW + 2 * _SEARCH`` played samples (an echo is never newer
         than what was played, and not half a second older)."""
-        if self._mic_count < _HISTORY or self._played_count < _HISTORY:
-            return
+        if self._mic_count < self._whole_from[0] or self._played_count < self._whole_from[1]:
+            return  # a window reaching back across a break would match either side of it
         played = _in_order(self._played, self._played_count)
         if float(np.sqrt(np.mean(np.square(played, dtype=np.float64)))) < _LOUD_RMS:
             return
@@ -114,24 +121,23 @@ class EchoDrift:
             if a - 2 * b + c != 0:
                 offset = 0.5 * (a - c) / (a - 2 * b + c)
         source = self._played_count - _HISTORY + best + offset
-        self._sources.append((self._mic_count - _WINDOW, source))
+        self._sources.append((self._segment, self._mic_count - _WINDOW, source))
         self.measured += 1
         self._fit()
 
     def _fit(self) -> None:
-        newest = self._sources[-1][0]
-        points = [(n, s) for n, s in self._sources if newest - n <= _FIT_SPAN]
+        newest = self._sources[-1][1]
+        points = [p for p in self._sources if newest - p[1] <= _FIT_SPAN]
         if len(points) < _MIN_POINTS:
             return
-        at = np.array([n for n, _ in points], np.float64) - points[0][0]
-        source = np.array([s for _, s in points]) - points[0][1]
-        line = np.polyfit(at, source, 1)
-        residual = np.abs(source - np.polyval(line, at))
-        kept = residual <= max(_OUTLIER, 3 * float(np.median(residual)))
-        if kept.sum() < _MIN_POINTS:
-            return
-        slope = float(np.polyfit(at[kept], source[kept], 1)[0])
-        self.target = min(1 + MAX_DRIFT, max(1 - MAX_DRIFT, slope))
+        slope = _slope(
+            np.array([g for g, _, _ in points]),
+            np.array([n for _, n, _ in points], np.float64) - points[0][1],
+            np.array([s for _, _, s in points]) - points[0][2],
+        )
+        # A slope past MAX_DRIFT is no clock at all but points that do not lie on one line.
+        if slope is not None and abs(slope - 1.0) <= MAX_DRIFT:
+            self.target = slope
 
     def figures(self) -> dict[str, float | int]:
         """For the engine's statistics."""
@@ -141,6 +147,35 @@ class EchoDrift:
             "mic_clock_measured": self.measured,
             "mic_clock_breaks": self.breaks,
         }
+
+
+def _slope(
+    segment: npt.NDArray[np.int64], at: npt.NDArray[np.float64], source: npt.NDArray[np.float64]
+) -> float | None:
+    """The one slope of ``source`` against ``at`` that all segments share (each its own offset).
+    A wrong peak (the room's reflection, the avatar's pitch) lands hundreds of samples off the
+    line; a least-squares fit over all points would tilt towards it, so the points off a
+    robust first line (the median of the slopes between points a second or more apart, each
+    segment's median offset) are left out before the fit."""
+    i, j = np.triu_indices(at.size, 1)
+    pairs = (segment[i] == segment[j]) & (at[j] - at[i] >= SAMPLE_RATE)
+    if not pairs.any():
+        return None
+    rough = float(np.median((source[j] - source[i])[pairs] / (at[j] - at[i])[pairs]))
+    offset = source - rough * at
+    kept = np.zeros(at.size, bool)
+    for g in np.unique(segment):
+        mine = segment == g
+        kept[mine] = np.abs(offset[mine] - np.median(offset[mine])) <= _OUTLIER
+    if kept.sum() < _MIN_POINTS:
+        return None
+    covariance = variance = 0.0
+    for g in np.unique(segment[kept]):
+        mine = kept & (segment == g)
+        dt, ds = at[mine] - at[mine].mean(), source[mine] - source[mine].mean()
+        covariance += float(dt @ ds)
+        variance += float(dt @ dt)
+    return covariance / variance if variance > 0 else None
 
 
 def _into_ring(ring: npt.NDArray[np.float32], written: int, block: npt.NDArray[np.int16]) -> None:
@@ -171,21 +206,32 @@ def _kernel() -> npt.NDArray[np.float64]:
 
 _KERNEL = _kernel()
 _LEFT = _TAPS // 2 - 1  # samples the kernel needs before the point it interpolates
+_RIGHT = _TAPS - _LEFT - 1  # ... and after it
 
 
 class ReferenceResampler:
     """What was played, on the microphone's clock: ``push`` a played block, get back the whole
     10 ms frames (0, 1 or now and then 2) it completes. ``ratio`` (played samples per captured
-    one) may change between blocks; the stream never jumps, it only stretches."""
+    one) may change between blocks; the stream never jumps, it only stretches.
 
-    def __init__(self) -> None:
-        self._input = np.zeros(_LEFT, np.float64)  # history the kernel reaches back into
-        self._position = float(_LEFT)  # where in ``_input`` the next output sample falls
+    The kernel needs ``_RIGHT`` (8) samples past each point, so the output trails the input
+    by that much. Taking over from a stream passed on as it was (``before``: the last block
+    already given to the canceller), the output starts that many samples before the end of
+    ``before``: the first push completes a frame, as the pass-through did, and the canceller's
+    echo path moves by 8 samples (0.17 ms) instead of slipping a whole 10 ms frame."""
+
+    def __init__(self, before: npt.NDArray[np.int16] | None = None) -> None:
+        if before is None or before.size < _TAPS:
+            self._input = np.zeros(_LEFT, np.float64)  # history the kernel reaches back into
+            self._position = float(_LEFT)  # where in ``_input`` the next output sample falls
+        else:
+            self._input = before.astype(np.float64)
+            self._position = float(before.size - _RIGHT)
         self._output = np.zeros(0, np.float64)
 
     def push(self, block: npt.NDArray[np.int16], ratio: float) -> list[npt.NDArray[np.int16]]:
         self._input = np.concatenate([self._input, block.astype(np.float64)])
-        usable = self._input.size - (_TAPS - _LEFT)  # the last point whose taps are all there
+        usable = self._input.size - 1 - _RIGHT  # the last point whose taps are all there
         count = max(0, int(np.floor((usable - self._position) / ratio)) + 1)
         if count:
             points = self._position + np.arange(count) * ratio

@@ -117,10 +117,12 @@ class Microphone:
         self._reference_energy = 0.0  # played since the last microphone block
         # The canceller gets what was played on the microphone's clock (clock_drift.py).
         self.clock_drift = EchoDrift()
-        # Resampling holds the played sound back by up to a frame (it needs a few samples past
-        # each point it interpolates): on one clock (most laptops) it is passed as it is, and
-        # the resampler takes over once, the first time the echo says the clocks differ.
+        # Resampling holds the played sound back by 8 samples (it needs them past each point it
+        # interpolates): on one clock (most laptops) it is passed as it is, and the resampler
+        # takes over once, the first time the echo says the clocks differ, carrying on from the
+        # last block passed.
         self._reference: ReferenceResampler | None = None
+        self._last_played: npt.NDArray[np.int16] | None = None
         self._overflows_seen = 0
         self.echo_delay = EchoDelayEstimator()
         self.gate = ResidualEchoGate()
@@ -195,8 +197,9 @@ class Microphone:
         self.clock_drift.played(samples)
         ratio = self.clock_drift.step()
         if self._reference is None and abs(ratio - 1.0) > SAME_CLOCK:
-            self._reference = ReferenceResampler()
+            self._reference = ReferenceResampler(before=self._last_played)
         reference = [samples] if self._reference is None else self._reference.push(samples, ratio)
+        self._last_played = samples
         for frame in reference:
             self.apm.process_reverse_stream(rtc.AudioFrame(frame.tobytes(), SAMPLE_RATE, 1, FRAME))
         energy = float(np.sum(samples.astype(np.float64) ** 2))
