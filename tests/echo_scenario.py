@@ -21,7 +21,7 @@ from avatar_desktop.media.engine_client import MediaEngine
 from avatar_desktop.providers.liveavatar import LiveAvatarProvider
 from avatar_desktop.rig.avatar import brain
 from avatar_desktop.rig.avatar.speech import SpeechSynthesizer
-from tests.acoustic_room import RoomSpec
+from tests.acoustic_room import AcousticRoom, RoomSpec
 from tests.pulse_harness import Pulse
 from tests.rig_harness import RigHandle
 
@@ -58,6 +58,7 @@ class EchoCase:
     mic_dropped: int | None = None  # microphone blocks the engine's loop never took
     room_blocks_in: int = 0  # what the monitor delivered to the room (10 ms blocks)
     room_blocks_short: int = 0  # microphone blocks that found no played audio queued
+    room_blocks_dropped: int = 0  # microphone blocks the FIFO had no room for: an echo jump
     room_delay_ms: int = 0  # the most the room's queue held: the delay the harness added
     room_missed_ms: int = 0  # how far the monitor's delivery fell behind the wall clock
     debug: dict[str, Any] = field(default_factory=dict)  # the microphone's last counters
@@ -154,6 +155,12 @@ def _erle(
     return round(erle, 1), round(20 * math.log10(rms / 32768), 1)
 
 
+def _room_figures(case: EchoCase, room: AcousticRoom, pulse: Pulse, dropped_before: int) -> None:
+    case.room_blocks_in, case.room_blocks_short = room.blocks_in, room.blocks_short
+    case.room_blocks_dropped = pulse.mic.blocks_dropped - dropped_before
+    case.room_delay_ms = pulse.mic.room_queue_max * 1000 // 48_000
+
+
 async def run_case(
     rig: RigHandle,
     pulse: Pulse,
@@ -167,6 +174,7 @@ async def run_case(
     case = EchoCase(spec.name, spec.coupling_db, silent_s, agc=agc)
     controller, provider = new_controller(rig, agc)
     try:
+        dropped_before = pulse.mic.blocks_dropped
         with pulse.speaker_in_room(spec) as room:
             sid = await _live(controller)
             before = _avatar(rig, sid)
@@ -195,8 +203,7 @@ async def run_case(
             case.false_segments = len(segments)
             case.false_durations_s = segments
             case.gated_frames = dict(controller.media_stats).get("mic_gated")
-            case.room_blocks_in, case.room_blocks_short = room.blocks_in, room.blocks_short
-            case.room_delay_ms = pulse.mic.room_queue_max * 1000 // 48_000
+            _room_figures(case, room, pulse, dropped_before)
             stats = controller.media_stats.items()
             case.debug = {k: v for k, v in stats if k.startswith(("mic_", "speaker_"))}
             case.mic_dropped = case.debug.get("mic_dropped")
@@ -234,6 +241,7 @@ async def run_answers(
     case = EchoCase(spec.name, spec.coupling_db, seconds)
     controller, provider = new_controller(rig)
     try:
+        dropped_before = pulse.mic.blocks_dropped
         with pulse.speaker_in_room(spec) as room:
             sid = await _live(controller)
             before = _avatar(rig, sid)
@@ -269,8 +277,7 @@ async def run_answers(
                 _false_start(at, asked_at, around)
                 for at, around in zip(counter.at, counter.counters_around, strict=True)
             ]
-            case.room_blocks_in, case.room_blocks_short = room.blocks_in, room.blocks_short
-            case.room_delay_ms = pulse.mic.room_queue_max * 1000 // 48_000
+            _room_figures(case, room, pulse, dropped_before)
         case.room_missed_ms = pulse.monitor_behind_ms
     finally:
         await controller.close()

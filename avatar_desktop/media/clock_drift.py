@@ -71,6 +71,7 @@ class EchoDrift:
         self.applied = 1.0
         self.measured = 0
         self.breaks = 0
+        self.off_line = 0  # measurements the fit left out
 
     def played(self, block: npt.NDArray[np.int16]) -> None:
         _into_ring(self._played, self._played_count, block)
@@ -130,11 +131,13 @@ class EchoDrift:
         points = [p for p in self._sources if newest - p[1] <= _FIT_SPAN]
         if len(points) < _MIN_POINTS:
             return
-        slope = _slope(
+        slope, kept = _slope(
             np.array([g for g, _, _ in points]),
             np.array([n for _, n, _ in points], np.float64) - points[0][1],
             np.array([s for _, _, s in points]) - points[0][2],
         )
+        if not kept[-1]:
+            self.off_line += 1  # a wrong peak, or the echo path jumped without a report
         # A slope past MAX_DRIFT is no clock at all but points that do not lie on one line.
         if slope is not None and abs(slope - 1.0) <= MAX_DRIFT:
             self.target = slope
@@ -146,36 +149,37 @@ class EchoDrift:
             "mic_clock_target_ppm": round((self.target - 1.0) * 1e6, 1),
             "mic_clock_measured": self.measured,
             "mic_clock_breaks": self.breaks,
+            "mic_clock_off_line": self.off_line,
         }
 
 
 def _slope(
     segment: npt.NDArray[np.int64], at: npt.NDArray[np.float64], source: npt.NDArray[np.float64]
-) -> float | None:
+) -> tuple[float | None, npt.NDArray[np.bool_]]:
     """The one slope of ``source`` against ``at`` that all segments share (each its own offset).
     A wrong peak (the room's reflection, the avatar's pitch) lands hundreds of samples off the
     line; a least-squares fit over all points would tilt towards it, so the points off a
     robust first line (the median of the slopes between points a second or more apart, each
-    segment's median offset) are left out before the fit."""
+    segment's median offset) are left out before the fit. Also says which points it kept."""
+    kept = np.ones(at.size, bool)
     i, j = np.triu_indices(at.size, 1)
     pairs = (segment[i] == segment[j]) & (at[j] - at[i] >= SAMPLE_RATE)
     if not pairs.any():
-        return None
+        return None, kept
     rough = float(np.median((source[j] - source[i])[pairs] / (at[j] - at[i])[pairs]))
     offset = source - rough * at
-    kept = np.zeros(at.size, bool)
     for g in np.unique(segment):
         mine = segment == g
         kept[mine] = np.abs(offset[mine] - np.median(offset[mine])) <= _OUTLIER
     if kept.sum() < _MIN_POINTS:
-        return None
+        return None, kept
     covariance = variance = 0.0
     for g in np.unique(segment[kept]):
         mine = kept & (segment == g)
         dt, ds = at[mine] - at[mine].mean(), source[mine] - source[mine].mean()
         covariance += float(dt @ ds)
         variance += float(dt @ dt)
-    return covariance / variance if variance > 0 else None
+    return (covariance / variance if variance > 0 else None), kept
 
 
 def _into_ring(ring: npt.NDArray[np.float32], written: int, block: npt.NDArray[np.int16]) -> None:
