@@ -137,3 +137,28 @@ def test_the_scaler_shows_an_even_size(pair: tuple[FrameWriter, FrameReader]) ->
     i420 = rtc.VideoFrame(1280, 720, rtc.VideoBufferType.I420, bytes(1280 * 720 * 3 // 2))
     reader.request_size(1895, 1065)  # the whole of an odd-sized view: 1893x1065 would fit
     assert FrameScaler(writer).write(i420, received_us=5) == (1892, 1064)
+
+
+def blue_i420(width: int, height: int) -> rtc.VideoFrame:
+    """A picture whose colour lives in the chroma planes: mid luma, U high (blue), V neutral."""
+    chroma = ((width + 1) // 2) * ((height + 1) // 2)
+    data = bytes([110]) * (width * height) + bytes([230]) * chroma + bytes([128]) * chroma
+    return rtc.VideoFrame(width, height, rtc.VideoBufferType.I420, data)
+
+
+@pytest.mark.parametrize("size", [(640, 360), (641, 361)], ids=["even-in-place", "odd-copied"])
+def test_the_scaler_finds_the_colour_in_the_chroma_planes(
+    pair: tuple[FrameWriter, FrameReader], size: tuple[int, int]
+) -> None:
+    writer, reader = pair
+    reader.request_size(320, 180)
+    width, height = FrameScaler(writer).write(blue_i420(*size), received_us=5)
+    assert (width, height) in ((320, 180), (318, 180))  # an odd picture fits a little narrower
+    frame = reader.latest()
+    assert frame is not None
+    pixels = np.frombuffer(frame.pixels, np.uint8).reshape(height, frame.stride // 4, 4)
+    blue, green, red, alpha = (int(c) for c in pixels[90, 160])
+    assert blue > red + 100 and blue > green + 100 and alpha == 255
+    same = pixels[:, :width] == pixels[90, 160]
+    assert np.all(same)  # one colour everywhere: no plane read from the wrong place
+    del frame, pixels
