@@ -244,7 +244,10 @@ class LiveKitServer:
         while loop.time() < deadline:
             if not self.running:
                 code = self._proc.returncode if self._proc else None
-                raise RuntimeError(f"livekit-server exited early ({code}); see {self._log_file}")
+                raise RuntimeError(
+                    f"livekit-server exited early ({code}); the end of {self._log_file}:\n"
+                    + self._log_tail()
+                )
             lkapi = self.api_client()
             try:
                 await lkapi.room.list_rooms(api.ListRoomsRequest())
@@ -255,6 +258,15 @@ class LiveKitServer:
                 await lkapi.aclose()
             await asyncio.sleep(0.2)
         raise TimeoutError(f"livekit-server not ready after {limit_s:.0f} s: {last_error}")
+
+    def _log_tail(self, lines: int = 12) -> str:
+        """The server's last words: the rig's working directory (and the log in it) may be
+        gone by the time anyone looks."""
+        try:
+            text = self._log_file.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            return f"(no log: {exc})"
+        return "\n".join(text.splitlines()[-lines:]) or "(the log is empty)"
 
     async def stop(self) -> None:
         proc = self._proc

@@ -53,3 +53,20 @@ async def test_wrong_key_is_refused(tmp_path: Path, free_port: int) -> None:
             await intruder.aclose()
     finally:
         await server.stop()
+
+
+async def test_a_server_that_cannot_start_says_why(tmp_path: Path, free_port: int) -> None:
+    """Its ports taken by another server: it stops, and the error carries the end of its log
+    (the rig's directory, and the log with it, may be gone when someone reads the error)."""
+    ports = LiveKitPorts.after(free_port)
+    first = LiveKitServer(find_livekit_server(), "127.0.0.1", ports, tmp_path / "first")
+    await first.start()
+    try:
+        second = LiveKitServer(find_livekit_server(), "127.0.0.1", ports, tmp_path / "second")
+        with pytest.raises(RuntimeError, match="exited early") as failure:
+            await second.start(ready_timeout=20)
+        said = str(failure.value).split("\n", 1)[1]
+        assert said.strip() and "(the log is empty)" not in said
+        print(failure.value)
+    finally:
+        await first.stop()
