@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 from collections.abc import Iterator
 
@@ -11,19 +12,23 @@ import pytest
 from tests.pulse_harness import Pulse, running_pulse
 from tests.rig_harness import RIG_NETNS, RigHandle, running_rig
 
+# Below Linux's ephemeral range (32768-60999): the rig's LiveKit server binds its UDP port in the
+# rig's namespace, where the synthetic avatar's WebRTC sockets take ephemeral ports; a block
+# probed free here, in the client's namespace, could be taken there (CI saw it once: the server
+# stopped at once, "bind: address already in use").
+_PORTS = range(20000, 32700)
+
 
 def _free_port_block(size: int = 4) -> int:
-    """A port P such that P..P+size-1 look free on loopback (the rig takes P and the next ones)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base + size > 65535:
-            continue
+    """A port P such that P..P+size-1 look free on loopback, TCP and UDP (the rig takes P and
+    the next ones), outside the range the kernel hands out on its own."""
+    for _ in range(200):
+        base = random.randrange(_PORTS.start, _PORTS.stop - size)
         try:
-            for offset in range(1, size):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", base + offset))
+            for offset in range(size):
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    with socket.socket(socket.AF_INET, kind) as probe:
+                        probe.bind(("127.0.0.1", base + offset))
         except OSError:
             continue
         return base
